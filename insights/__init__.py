@@ -1,0 +1,1 @@
+"""The `insights` command line: run, validate, generate and inspect a customer-insights lakehouse."""

@@ -1,0 +1,1 @@
+"""Plain PySpark jobs: DataFrames or table paths in, DataFrames or Delta tables out. No Dagster."""

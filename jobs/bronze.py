@@ -1,0 +1,209 @@
+"""Land a source's new files in bronze as they came; rows that cannot be read go to quarantine.
+
+One call lands one batch: the files not yet in the ingest log. The batch is written to
+quarantine, bronze and the ingest log with the same Delta transaction id, so a batch that
+crashed half way is completed, never doubled, when the call is repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.conform import SourceError, bronze_column_name, missing_columns, referenced_columns, row_problems
+from jobs.delta import append_once, read_table
+from jobs.files import SourceFile, list_files
+from jobs.readers import CORRUPT_COL, read_source_files
+from schemas.model import Model
+from schemas.sources import Source
+from schemas.tables import (
+    BATCH_COL,
+    FILE_COL,
+    INGESTED_AT_COL,
+    RAW_COL,
+    REASON_COL,
+    SOURCE_COL,
+    Lake,
+)
+
+INGEST_LOG = "ingest_log"
+INGEST_LOG_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("file", T.StringType(), False),
+        T.StructField("file_size", T.LongType(), False),
+        T.StructField("file_modified_at", T.TimestampType(), True),
+        T.StructField("batch_id", T.LongType(), False),
+        T.StructField("rows_landed", T.LongType(), False),
+        T.StructField("rows_quarantined", T.LongType(), False),
+        T.StructField("landed_at", T.TimestampType(), False),
+    ]
+)
+MALFORMED = {
+    "csv": "malformed CSV row (wrong number of fields or broken quoting)",
+    "json": "malformed JSON line",
+    "parquet": "unreadable Parquet row",
+}
+
+
+@dataclass(frozen=True)
+class LandingResult:
+    """What one landing did, for asset metadata and the run summary."""
+
+    source: str
+    batch_id: int | None
+    new_files: list[str] = field(default_factory=list)
+    rows_landed: int = 0
+    rows_quarantined: int = 0
+    files_already_landed: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def land_source(
+    spark: SparkSession,
+    name: str,
+    source: Source,
+    model: Model,
+    location: str,
+    lake: Lake,
+    now: datetime | None = None,
+) -> LandingResult:
+    """Land every file of the source that the ingest log does not know yet, as one batch."""
+    listed = list_files(spark, location, source.format)
+    landed, last_batch = landed_files(spark, lake, name)
+    new = [f for f in listed if f.path not in landed]
+    if not new:
+        return LandingResult(name, None, files_already_landed=len(listed))
+    batch_id = last_batch + 1
+    landed_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    raw = read_source_files(spark, source, [f.path for f in new])
+    if raw is None:  # only empty files: remember them so they are not read again
+        _write_log(spark, lake, name, batch_id, new, {}, landed_at)
+        return LandingResult(name, batch_id, [f.path for f in new], files_already_landed=len(landed))
+
+    _check_columns(raw, name, source, new)
+    checked = _with_reasons(_with_optional_columns(raw, source), source, model).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    try:
+        stamp = [
+            F.lit(name).alias(SOURCE_COL),
+            F.col(FILE_COL),
+            F.lit(batch_id).cast("long").alias(BATCH_COL),
+            F.lit(landed_at).cast("timestamp").alias(INGESTED_AT_COL),
+        ]
+        source_columns = [c for c in raw.columns if c not in (FILE_COL, CORRUPT_COL)]
+        good = checked.where(F.col(REASON_COL).isNull()).select(
+            *[F.col(f"`{c}`") for c in source_columns], *stamp
+        )
+        bad = checked.where(F.col(REASON_COL).isNotNull()).select(
+            *stamp,
+            F.coalesce(
+                F.col(CORRUPT_COL), F.to_json(F.struct(*[F.col(f"`{c}`") for c in source_columns]))
+            ).alias(RAW_COL),
+            F.col(REASON_COL),
+        )
+        stats = _file_stats(checked)
+        reasons = {
+            r[REASON_COL]: r["count"]
+            for r in checked.where(F.col(REASON_COL).isNotNull()).groupBy(REASON_COL).count().collect()
+        }
+        _check_drift(spark, lake, name, source, good)
+        append_once(bad, lake.quarantine(name), f"quarantine:{name}", batch_id)
+        append_once(good, lake.bronze(name), f"bronze:{name}", batch_id, merge_schema=True)
+        _write_log(spark, lake, name, batch_id, new, stats, landed_at)
+    finally:
+        checked.unpersist()
+    return LandingResult(
+        source=name,
+        batch_id=batch_id,
+        new_files=[f.path for f in new],
+        rows_landed=sum(s[0] for s in stats.values()),
+        rows_quarantined=sum(s[1] for s in stats.values()),
+        files_already_landed=len(landed),
+        quarantine_reasons=reasons,
+    )
+
+
+def landed_files(spark: SparkSession, lake: Lake, name: str) -> tuple[set[str], int]:
+    """Files of a source already in the ingest log, and the source's last batch id (0 if none)."""
+    log = read_table(spark, lake.meta(INGEST_LOG))
+    if log is None:
+        return set(), 0
+    rows = log.where(F.col("source") == name).select("file", "batch_id").collect()
+    return {r.file for r in rows}, max((r.batch_id for r in rows), default=0)
+
+
+def _check_columns(raw: DataFrame, name: str, source: Source, files: list[SourceFile]) -> None:
+    missing = missing_columns(raw, source.required_columns())
+    if missing:
+        shown = ", ".join(f.path for f in files)
+        raise SourceError(
+            f"source '{name}': required column(s) {missing} missing in {shown} "
+            f"(columns found: {[c for c in raw.columns if c not in (FILE_COL, CORRUPT_COL)]})"
+        )
+
+
+def _with_optional_columns(raw: DataFrame, source: Source) -> DataFrame:
+    """Add as null the top-level optional columns a batch lacks, so mappings still resolve."""
+    absent = {name.split(".")[0] for name in referenced_columns(source)}
+    absent = {bronze_column_name(c) for c in absent} - set(raw.columns)
+    for column in sorted(absent):
+        raw = raw.withColumn(column, F.lit(None).cast("string"))
+    return raw
+
+
+def _with_reasons(raw: DataFrame, source: Source, model: Model) -> DataFrame:
+    """Each row with why it cannot land (null if it can)."""
+    malformed = F.when(F.col(CORRUPT_COL).isNotNull(), F.lit(MALFORMED[source.format]))
+    return raw.withColumn(REASON_COL, F.coalesce(malformed, row_problems(source, model)))
+
+
+def _file_stats(checked: DataFrame) -> dict[str, tuple[int, int]]:
+    """file -> (rows landed, rows quarantined)."""
+    rows = (
+        checked.groupBy(FILE_COL)
+        .agg(
+            F.count_if(F.col(REASON_COL).isNull()).alias("good"),
+            F.count_if(F.col(REASON_COL).isNotNull()).alias("bad"),
+        )
+        .collect()
+    )
+    return {r[FILE_COL]: (r["good"], r["bad"]) for r in rows}
+
+
+def _check_drift(spark: SparkSession, lake: Lake, name: str, source: Source, good: DataFrame) -> None:
+    """Under the 'fail' drift policy, refuse a batch that brings columns bronze does not have."""
+    if source.schema_drift != "fail":
+        return
+    existing = read_table(spark, lake.bronze(name))
+    if existing is None:
+        return
+    added = sorted(set(good.columns) - set(existing.columns))
+    if added:
+        raise SourceError(
+            f"source '{name}': new column(s) {added} and schema_drift is 'fail'; "
+            "set schema_drift: evolve in sources.yaml to accept them"
+        )
+
+
+def _write_log(
+    spark: SparkSession,
+    lake: Lake,
+    name: str,
+    batch_id: int,
+    files: list[SourceFile],
+    stats: dict[str, tuple[int, int]],
+    landed_at: datetime,
+) -> None:
+    rows = [
+        (name, f.path, f.size, f.modified_at, batch_id, *stats.get(f.path, (0, 0)), landed_at)
+        for f in files
+    ]
+    log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
+    append_once(log, lake.meta(INGEST_LOG), f"ingest:{name}", batch_id)

@@ -1,0 +1,178 @@
+"""The one place that builds the SparkSession, from a named profile in infra/spark."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pyspark.sql import SparkSession
+
+from infra import SPARK_PROFILES_DIR
+
+log = logging.getLogger(__name__)
+
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
+PROFILE_ENV = "INSIGHTS_SPARK_PROFILE"
+_ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+class SparkSetupError(RuntimeError):
+    """Spark cannot start as the profile asks; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class SparkProfile:
+    """A named set of Spark settings (infra/spark/<name>.yaml)."""
+
+    name: str
+    master: str | None
+    delta_jar: Literal["maven", "builtin"] = "maven"
+    conf: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def max_executors(self) -> int | None:
+        """The executor cap of dynamic allocation, if the profile sets one."""
+        value = self.conf.get("spark.dynamicAllocation.maxExecutors")
+        return int(value) if value is not None else None
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles shipped in infra/spark."""
+    return sorted(p.stem for p in SPARK_PROFILES_DIR.glob("*.yaml"))
+
+
+def load_profile(name: str | None = None) -> SparkProfile:
+    """Read a profile by name (default: INSIGHTS_SPARK_PROFILE, else local), expanding ${VAR:-x}."""
+    name = name or os.environ.get(PROFILE_ENV) or "local"
+    path = SPARK_PROFILES_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise SparkSetupError(
+            f"unknown Spark profile '{name}' (known: {available_profiles()}; files in {SPARK_PROFILES_DIR})"
+        )
+    data = yaml.safe_load(path.read_text()) or {}
+    conf = {key: _expand(str(value)) for key, value in (data.get("conf") or {}).items()}
+    master = data.get("master")
+    return SparkProfile(
+        name=name,
+        master=_expand(master) if master else None,
+        delta_jar=data.get("delta_jar", "maven"),
+        conf=conf,
+        description=data.get("description", ""),
+    )
+
+
+def delta_package() -> str:
+    """Maven coordinates of the Delta jar that matches the installed pyspark and delta-spark."""
+    spark_minor = ".".join(version("pyspark").split(".")[:2])
+    return f"io.delta:delta-spark_{spark_minor}_2.13:{version('delta-spark')}"
+
+
+def get_spark(profile: str | SparkProfile | None = None, app_name: str = "customer-insights") -> SparkSession:
+    """The process's SparkSession: the active one if any, else a new one from the profile."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    chosen = profile if isinstance(profile, SparkProfile) else load_profile(profile)
+    if chosen.master is None:
+        raise SparkSetupError(
+            f"profile '{chosen.name}' expects a session owned by the platform (e.g. Databricks), "
+            "but none is active in this process"
+        )
+    builder = SparkSession.builder.appName(app_name).master(chosen.master)
+    for key, value in session_conf(chosen).items():
+        builder = builder.config(key, value)
+    jvm_log = Path(tempfile.gettempdir()) / f"customer-insights-spark-{os.getpid()}.log"
+    log.info("starting Spark (profile %s, master %s; JVM output in %s)", chosen.name, chosen.master, jvm_log)
+    try:
+        with _process_output_to(jvm_log):
+            spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM exits before py4j can say why: show what it printed
+        tail = "\n".join(jvm_log.read_text(errors="replace").splitlines()[-15:])
+        raise SparkSetupError(
+            f"Spark did not start with profile '{chosen.name}': {exc}. "
+            f"Check Java 17 is on PATH and that {delta_package()} can be fetched from "
+            f"{MAVEN_CENTRAL} (or is in the Ivy cache {ivy_jar_dir()}). "
+            f"The JVM said (full log {jvm_log}):\n{tail}"
+        ) from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def session_conf(profile: SparkProfile) -> dict[str, str]:
+    """Spark settings for a profile: Delta wiring, the workers' Python, then the profile's own."""
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # Power BI and delta-rs read protocol 1 tables: keep table features off by default.
+        "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    }
+    if profile.master and profile.master.startswith("local"):
+        # Python workers must see this interpreter's packages (pandas, phonenumbers).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if profile.delta_jar == "maven":
+        ensure_delta_jar_reachable()
+        conf["spark.jars.packages"] = delta_package()
+    return conf | profile.conf
+
+
+def ivy_jar_dir() -> Path:
+    """Where Spark's Ivy resolver caches fetched jars."""
+    return Path.home() / ".ivy2.5.2" / "jars"
+
+
+def ensure_delta_jar_reachable(timeout: float = 15.0) -> None:
+    """Fail early and clearly when the Delta jar is neither cached nor downloadable."""
+    group, artifact, ver = delta_package().split(":")
+    if (ivy_jar_dir() / f"{group}_{artifact}-{ver}.jar").exists():
+        return
+    url = f"{MAVEN_CENTRAL}/{group.replace('.', '/')}/{artifact}/{ver}/{artifact}-{ver}.pom"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
+            return
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise SparkSetupError(
+            f"Spark needs the Delta Lake jar {delta_package()} and it is not cached in "
+            f"{ivy_jar_dir()}; fetching it from Maven Central failed ({url}: {exc}). "
+            "Allow access to repo1.maven.org once (it is cached afterwards), or use a profile "
+            "whose platform ships Delta."
+        ) from exc
+
+
+@contextmanager
+def _process_output_to(path: Path) -> Iterator[None]:
+    """Send what child processes started now print (the JVM, Ivy) to a file, not the terminal.
+
+    The JVM inherits the file descriptors it is launched with and keeps them, so its dependency
+    resolution report and log4j warnings land in the file while Python output is restored.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _expand(text: str) -> str:
+    return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), text)

@@ -1,0 +1,191 @@
+"""Conform bronze rows into the model's silver tables: typed, normalised, one row per source record.
+
+Each silver table (one per profile or interaction type) gathers every source that feeds it.
+New bronze batches are read, conformed, deduplicated by record and merged with Delta MERGE,
+so a re-run with nothing new changes no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.conform import mapped_columns, record_id, source_key
+from jobs.delta import read_table
+from jobs.normalize import normalizer
+from schemas.model import InteractionType, Model
+from schemas.sources import Source
+from schemas.tables import (
+    BATCH_COL,
+    FILE_COL,
+    INGESTED_AT_COL,
+    RECORD_ID,
+    ROW_HASH,
+    SOURCE,
+    SOURCE_KEY,
+    SPARK_TYPES,
+    UPDATED_AT,
+    Lake,
+    link_column,
+)
+from schemas.workspace import Workspace
+
+BOOKKEEPING = (BATCH_COL, INGESTED_AT_COL, ROW_HASH, UPDATED_AT)
+
+
+@dataclass(frozen=True)
+class SilverResult:
+    """What one silver build did."""
+
+    table: str
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_total: int
+
+
+def link_roles(model: Model, type_name: str) -> list[str]:
+    """Link roles of an interaction type (none for profiles), in declared order."""
+    entity = model.entity(type_name)
+    return list(entity.links) if isinstance(entity, InteractionType) else []
+
+
+def conform_source(
+    bronze: DataFrame, name: str, source: Source, model: Model, default_region: str
+) -> DataFrame:
+    """Bronze rows of one source as silver rows: keys, links and typed, normalised attributes."""
+    type_name = source.target.name
+    attributes = model.attributes_of(type_name)
+    mapped = mapped_columns(source, model)
+    columns: list[Column] = [
+        record_id(name, source.key).alias(RECORD_ID),
+        F.lit(name).alias(SOURCE),
+        source_key(source.key).alias(SOURCE_KEY),
+    ]
+    for role in link_roles(model, type_name):
+        link = source.links.get(role)
+        if link is not None and link.source is not None:
+            target = record_id(link.source, link.key_columns)
+        else:
+            target = F.lit(None).cast("string")
+        columns.append(target.alias(link_column(role)))
+    for attr, spec in attributes.items():
+        if attr in mapped:
+            value = mapped[attr][1]
+            if spec.type == "string":
+                value = normalizer(spec.normalize, default_region)(value)
+        else:
+            value = F.lit(None)
+        columns.append(value.cast(SPARK_TYPES[spec.type]).alias(attr))
+    columns += [F.col(BATCH_COL), F.col(INGESTED_AT_COL), F.col(FILE_COL)]
+    return bronze.select(*columns)
+
+
+def latest_per_record(conformed: DataFrame, hashed_columns: list[str]) -> DataFrame:
+    """One row per record_id: the newest batch wins; identical rows collapse."""
+    with_hash = conformed.withColumn(
+        ROW_HASH, F.sha2(F.to_json(F.struct(*[F.col(c) for c in hashed_columns])), 256)
+    )
+    newest_first = Window.partitionBy(RECORD_ID).orderBy(
+        F.col(BATCH_COL).desc(), F.col(INGESTED_AT_COL).desc(), F.col(FILE_COL).desc(), F.col(ROW_HASH).desc()
+    )
+    return (
+        with_hash.withColumn("_rank", F.row_number().over(newest_first))
+        .where("_rank = 1")
+        .drop("_rank", FILE_COL)
+        .withColumn(UPDATED_AT, F.col(INGESTED_AT_COL))
+    )
+
+
+def silver_columns(model: Model, type_name: str) -> list[str]:
+    """Column order of a silver table."""
+    links = [link_column(r) for r in link_roles(model, type_name)]
+    return [RECORD_ID, SOURCE, SOURCE_KEY, *links, *model.attributes_of(type_name), *BOOKKEEPING]
+
+
+def silver_schema(model: Model, type_name: str) -> T.StructType:
+    """The Spark schema of a silver table."""
+    text = [RECORD_ID, SOURCE, SOURCE_KEY, *[link_column(r) for r in link_roles(model, type_name)]]
+    fields = [T.StructField(c, T.StringType()) for c in text]
+    fields += [T.StructField(a, SPARK_TYPES[s.type]) for a, s in model.attributes_of(type_name).items()]
+    fields += [
+        T.StructField(BATCH_COL, T.LongType()),
+        T.StructField(INGESTED_AT_COL, T.TimestampType()),
+        T.StructField(ROW_HASH, T.StringType()),
+        T.StructField(UPDATED_AT, T.TimestampType()),
+    ]
+    return T.StructType(fields)
+
+
+def new_bronze_rows(
+    spark: SparkSession, lake: Lake, name: str, silver: DataFrame | None
+) -> DataFrame | None:
+    """Bronze rows of a source from batches after the newest one silver already holds."""
+    bronze = read_table(spark, lake.bronze(name))
+    if bronze is None:
+        return None
+    if silver is None:
+        return bronze
+    seen = silver.where(F.col(SOURCE) == name).agg(F.max(BATCH_COL)).first()[0]
+    return bronze if seen is None else bronze.where(F.col(BATCH_COL) > seen)
+
+
+def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake: Lake) -> SilverResult:
+    """Merge the new bronze rows of every source of a type into its silver table."""
+    path = lake.silver(type_name)
+    model = workspace.model
+    existing = read_table(spark, path)
+    frames = []
+    for name, source in workspace.sources_for(type_name).items():
+        bronze = new_bronze_rows(spark, lake, name, existing)
+        if bronze is not None:
+            frames.append(
+                conform_source(bronze, name, source, model, workspace.settings.defaults.country)
+            )
+    columns = silver_columns(model, type_name)
+    if not frames:
+        if existing is None:  # downstream readers expect the table even before data arrives
+            DeltaTable.createIfNotExists(spark).location(path).addColumns(
+                silver_schema(model, type_name)
+            ).execute()
+        total = existing.count() if existing is not None else 0
+        return SilverResult(type_name, 0, 0, 0, total)
+    conformed = frames[0]
+    for frame in frames[1:]:
+        conformed = conformed.unionByName(frame)
+    hashed = [c for c in columns if c not in BOOKKEEPING]
+    latest = latest_per_record(conformed, hashed).select(*columns)
+    return merge_into(spark, latest, path, type_name)
+
+
+def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) -> SilverResult:
+    """Upsert: insert new records, update records whose content changed in a newer batch."""
+    if read_table(spark, path) is None:
+        DeltaTable.createIfNotExists(spark).location(path).addColumns(latest.schema).execute()
+    target = DeltaTable.forPath(spark, path)
+    before = _version(target)
+    (
+        target.alias("t")
+        .merge(latest.alias("s"), f"t.{RECORD_ID} = s.{RECORD_ID}")
+        .whenMatchedUpdateAll(condition=f"s.{ROW_HASH} <> t.{ROW_HASH} AND s.{BATCH_COL} >= t.{BATCH_COL}")
+        .whenNotMatchedInsertAll()
+        .withSchemaEvolution()
+        .execute()
+    )
+    last = target.history(1).select("version", "operationMetrics").first()
+    metrics = (last["operationMetrics"] or {}) if last["version"] != before else {}
+    return SilverResult(
+        table=table,
+        rows_read=int(metrics.get("numSourceRows", 0)),
+        rows_inserted=int(metrics.get("numTargetRowsInserted", 0)),
+        rows_updated=int(metrics.get("numTargetRowsUpdated", 0)),
+        rows_total=spark.read.format("delta").load(path).count(),
+    )
+
+
+def _version(table: DeltaTable) -> int:
+    return table.history(1).select("version").first()[0]

@@ -1,0 +1,70 @@
+"""Build the asset graph, checks, schedule and sensors of a workspace for one environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.assets.bronze import bronze_assets
+from orchestration.assets.gold import gold_assets
+from orchestration.assets.silver import silver_assets
+from orchestration.automation import all_assets_job, daily_schedule, new_file_sensors
+from orchestration.checks import silver_checks
+from orchestration.resources import LakeResource, MLflowResource, SparkResource
+from schemas.workspace import Workspace, load_workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WORKSPACE = PROJECT_ROOT / "examples" / "retail"
+WORKSPACE_ENV, LAKE_ENV, MLFLOW_ENV = "INSIGHTS_WORKSPACE", "INSIGHTS_LAKE", "INSIGHTS_MLFLOW_URI"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where one deployment points: workspace, lake root, Spark profile, MLflow store."""
+
+    workspace_dir: str
+    lake_root: str
+    spark_profile: str = "local"
+    mlflow_uri: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Environment:
+        lake = os.environ.get(LAKE_ENV, "lakehouse")
+        return cls(
+            workspace_dir=os.environ.get(WORKSPACE_ENV, str(DEFAULT_WORKSPACE)),
+            lake_root=lake if "://" in lake else str(Path(lake).resolve()),
+            spark_profile=os.environ.get("INSIGHTS_SPARK_PROFILE", "local"),
+            mlflow_uri=os.environ.get(MLFLOW_ENV),
+        )
+
+    def resources(self) -> dict[str, dg.ConfigurableResource]:
+        return {
+            "spark": SparkResource(profile=self.spark_profile),
+            "lake": LakeResource(root=self.lake_root),
+            "mlflow": MLflowResource(tracking_uri=self.mlflow_uri, lake_root=self.lake_root),
+        }
+
+
+def build_definitions(workspace: Workspace, env: Environment) -> dg.Definitions:
+    """Assets, checks, schedule and sensors for one workspace; one process, one JVM."""
+    assets = [*bronze_assets(workspace), *silver_assets(workspace), *gold_assets(workspace)]
+    job = all_assets_job()
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=silver_checks(workspace),
+        jobs=[job],
+        schedules=[daily_schedule(job)],
+        sensors=new_file_sensors(workspace),
+        resources=env.resources(),
+        executor=dg.in_process_executor,
+    )
+
+
+def load_definitions(env: Environment | None = None) -> dg.Definitions:
+    """Definitions for the environment's workspace (validated before anything starts)."""
+    env = env or Environment.from_env()
+    return build_definitions(load_workspace(env.workspace_dir), env)
+

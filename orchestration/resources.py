@@ -1,0 +1,42 @@
+"""Resources every asset shares: Spark, the lake root and MLflow, chosen once per environment."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pyspark.sql import SparkSession
+
+from jobs.session import get_spark
+from schemas.tables import Lake
+
+
+class SparkResource(dg.ConfigurableResource):
+    """The process's SparkSession, built from a named profile in infra/spark."""
+
+    profile: str = "local"
+
+    def session(self) -> SparkSession:
+        return get_spark(self.profile)
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The lake root: a local path or an abfss:// URI; every table path derives from it."""
+
+    root: str
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.root)
+
+
+class MLflowResource(dg.ConfigurableResource):
+    """Where models are tracked and registered; defaults to a sqlite store under the lake root."""
+
+    tracking_uri: str | None = None
+    lake_root: str | None = None
+
+    def uri(self) -> str:
+        if self.tracking_uri:
+            return self.tracking_uri
+        if self.lake_root and "://" not in self.lake_root:
+            return f"sqlite:///{self.lake_root.rstrip('/')}/mlflow/mlflow.db"
+        raise ValueError("set MLflow tracking_uri: the lake root is remote, sqlite needs a local path")

@@ -1,0 +1,145 @@
+"""Where data comes from (sources.yaml): location, format, target type and column mapping."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from schemas.model import Strict
+
+SourceFormat = Literal["csv", "json", "parquet"]
+DriftPolicy = Literal["evolve", "fail"]
+
+
+class ColumnMapping(Strict):
+    """How one model attribute is read from a source row."""
+
+    column: str | None = Field(default=None, description="the source column to take")
+    expr: str | None = Field(default=None, description="a Spark SQL expression over source columns")
+    format: str | None = Field(
+        default=None, description="Spark datetime pattern for date and timestamp text, e.g. dd/MM/yyyy"
+    )
+    default: Any = Field(default=None, description="value used when the source gives none")
+
+    @model_validator(mode="after")
+    def _one_of_column_or_expr(self) -> ColumnMapping:
+        if (self.column is None) == (self.expr is None):
+            raise ValueError("give exactly one of 'column' or 'expr'")
+        return self
+
+
+class Target(Strict):
+    """The profile or interaction type a source feeds."""
+
+    profile: str | None = Field(default=None, description="the profile type this source feeds")
+    interaction: str | None = Field(default=None, description="the interaction type this source feeds")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        if (self.profile is None) == (self.interaction is None):
+            raise ValueError("give exactly one of 'profile' or 'interaction'")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The silver type name this source writes to."""
+        return self.profile or self.interaction  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> Literal["profile", "interaction"]:
+        return "profile" if self.profile else "interaction"
+
+
+class SourceLink(Strict):
+    """How an interaction row points at a participating profile record.
+
+    Either by key (`source` + `key`: the referenced record's source and the column in this row
+    that holds its source key) or, when the row carries only attributes, by `match`
+    (profile attribute -> this source's column), resolved by identity resolution.
+    """
+
+    source: str | None = Field(default=None, description="the source whose records this row points at")
+    key: str | list[str] | None = Field(
+        default=None, description="this row's column(s) holding that source's key"
+    )
+    match: dict[str, str] | None = Field(
+        default=None, description="profile attribute -> this row's column, for identity resolution"
+    )
+
+    @model_validator(mode="after")
+    def _key_or_match(self) -> SourceLink:
+        by_key = self.source is not None and self.key is not None
+        if not by_key and not self.match:
+            raise ValueError("give 'source' and 'key', or 'match', or both")
+        if (self.source is None) != (self.key is None):
+            raise ValueError("'source' and 'key' go together")
+        return self
+
+    @property
+    def key_columns(self) -> list[str]:
+        if self.key is None:
+            return []
+        return [self.key] if isinstance(self.key, str) else list(self.key)
+
+
+class Source(Strict):
+    """One source system extract, landed in bronze and conformed into one silver type."""
+
+    description: str = Field(default="", description="what the source is, shown in the UI")
+    location: str = Field(description="folder or file; relative paths resolve against data_root")
+    format: SourceFormat = Field(description="csv, json (JSON lines) or parquet")
+    options: dict[str, str | int | bool] = Field(
+        default_factory=dict, description="passed to the Spark reader (delimiter, encoding, ...)"
+    )
+    target: Target = Field(description="{profile: <type>} or {interaction: <type>}")
+    key: list[str] = Field(description="source columns that identify a record in this source")
+    required: list[str] = Field(
+        default_factory=list, description="source columns that must be present and non-empty"
+    )
+    mapping: dict[str, str | ColumnMapping] = Field(
+        description="model attribute -> source column, or {column | expr, format, default}"
+    )
+    links: dict[str, SourceLink] = Field(
+        default_factory=dict, description="interactions: role -> how a row points at the profile"
+    )
+    priority: int = Field(default=100, description="lower wins when sources disagree")
+    schema_drift: DriftPolicy = Field(
+        default="evolve", description="new columns: evolve the bronze schema, or fail the source"
+    )
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("key")
+    @classmethod
+    def _key_not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a source needs at least one key column")
+        return value
+
+    def column_mappings(self) -> dict[str, ColumnMapping]:
+        """Every mapping in its long form."""
+        return {
+            attr: ColumnMapping(column=m) if isinstance(m, str) else m
+            for attr, m in self.mapping.items()
+        }
+
+    def required_columns(self) -> list[str]:
+        """Key columns and declared required columns, without repeats, in order."""
+        return list(dict.fromkeys([*self.key, *self.required]))
+
+
+class Sources(Strict):
+    """The sources.yaml file."""
+
+    sources: dict[str, Source] = Field(description="source name -> source")
+
+    @field_validator("sources")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, Source]) -> dict[str, Source]:
+        from schemas.model import _check_identifiers
+
+        return _check_identifiers(value)

@@ -1,0 +1,78 @@
+"""Where each table lives under the lake root and the columns every layer shares.
+
+A table's lake path, its Dagster asset key and its job module say the same thing:
+`<lake>/silver/customer` is asset `silver/customer`, written by `jobs/silver.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import types as T
+
+from schemas.model import AttributeType
+
+BRONZE, SILVER, GOLD, QUARANTINE, META = "bronze", "silver", "gold", "quarantine", "meta"
+
+# Ingestion columns added to every bronze row.
+SOURCE_COL = "_source"
+FILE_COL = "_file"
+BATCH_COL = "_batch_id"
+INGESTED_AT_COL = "_ingested_at"
+INGESTION_COLUMNS = (SOURCE_COL, FILE_COL, BATCH_COL, INGESTED_AT_COL)
+
+# Quarantine columns besides the ingestion columns.
+RAW_COL = "_raw"
+REASON_COL = "_reason"
+
+# Silver key and bookkeeping columns.
+RECORD_ID = "record_id"
+SOURCE_KEY = "source_key"
+SOURCE = "source"
+ROW_HASH = "_row_hash"
+UPDATED_AT = "_updated_at"
+KEY_SEPARATOR = "|"
+
+SPARK_TYPES: dict[AttributeType, T.DataType] = {
+    "string": T.StringType(),
+    "long": T.LongType(),
+    "double": T.DoubleType(),
+    "decimal": T.DecimalType(18, 2),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+}
+
+
+def link_column(role: str) -> str:
+    """Silver column holding the record_id of the profile in that role."""
+    return f"{role}_record_id"
+
+
+@dataclass(frozen=True)
+class Lake:
+    """The lake root (local path or abfss:// URI) and the path of every table under it."""
+
+    root: str
+
+    def path(self, layer: str, name: str) -> str:
+        return f"{self.root.rstrip('/')}/{layer}/{name}"
+
+    def bronze(self, source: str) -> str:
+        return self.path(BRONZE, source)
+
+    def quarantine(self, source: str) -> str:
+        return self.path(QUARANTINE, source)
+
+    def silver(self, type_name: str) -> str:
+        return self.path(SILVER, type_name)
+
+    def gold(self, name: str) -> str:
+        return self.path(GOLD, name)
+
+    def meta(self, name: str) -> str:
+        return self.path(META, name)
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root or self.root.startswith("file://")

@@ -1,0 +1,16 @@
+"""The mini workspace of tests/data/mini, copied per test so tests may add files to it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from schemas import Workspace, load_workspace
+
+MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
+
+
+def mini_workspace(tmp_path: Path) -> Workspace:
+    target = tmp_path / "mini"
+    shutil.copytree(MINI, target)
+    return load_workspace(target)

@@ -1,0 +1,126 @@
+"""The workspace loader: valid workspaces load, mistakes name their file and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schemas import WorkspaceError, load_workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+RETAIL = ROOT / "examples" / "retail"
+
+
+@pytest.fixture()
+def retail_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "retail"
+    shutil.copytree(RETAIL, target, ignore=shutil.ignore_patterns("data"))
+    return target
+
+
+def edit(folder: Path, filename: str, change) -> None:
+    data = yaml.safe_load((folder / filename).read_text())
+    change(data)
+    (folder / filename).write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(WorkspaceError) as caught:
+        load_workspace(folder)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_bundled_example_loads():
+    ws = load_workspace(RETAIL)
+    assert ws.name == "retail"
+    assert ws.model.primary_profile == "customer"
+    assert len(ws.sources) >= 5
+    assert {s.format for s in ws.sources.values()} == {"csv", "json", "parquet"}
+    assert list(ws.sources_for("customer")) == ["crm_contacts", "webshop_accounts", "loyalty_members"]
+    assert ws.source_location("crm_contacts") == str(RETAIL / "data" / "crm" / "contacts")
+
+
+def test_data_root_env_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("INSIGHTS_DATA", str(tmp_path))
+    assert load_workspace(RETAIL).source_location("stores") == str(tmp_path / "catalog" / "stores")
+
+
+def test_unknown_attribute_names_file_and_key(retail_copy):
+    edit(retail_copy, "sources.yaml", lambda d: d["sources"]["crm_contacts"]["mapping"].update(emial="Email"))
+    [problem] = problems_of(retail_copy)
+    assert problem.startswith("sources.yaml: sources.crm_contacts.mapping.emial:")
+    assert "'customer' has no attribute 'emial'" in problem
+
+
+def test_unknown_key_is_a_mistake(retail_copy):
+    edit(retail_copy, "sources.yaml", lambda d: d["sources"]["stores"].update(fromat="csv"))
+    [problem] = problems_of(retail_copy)
+    assert "sources.yaml: sources.stores.fromat: unknown key" in problem
+
+
+def test_unknown_target_type(retail_copy):
+    edit(retail_copy, "sources.yaml", lambda d: d["sources"]["stores"].update(target={"profile": "shop"}))
+    [problem] = problems_of(retail_copy)
+    assert "sources.stores.target.profile: unknown profile type 'shop'" in problem
+
+
+def test_link_to_a_source_of_the_wrong_type(retail_copy):
+    def change(d):
+        d["sources"]["web_orders"]["links"]["customer"]["source"] = "products"
+
+    edit(retail_copy, "sources.yaml", change)
+    [problem] = problems_of(retail_copy)
+    assert "sources.web_orders.links.customer.source" in problem
+    assert "feeds 'product'" in problem
+
+
+def test_interaction_source_must_map_time(retail_copy):
+    edit(retail_copy, "sources.yaml", lambda d: d["sources"]["web_orders"]["mapping"].pop("occurred_at"))
+    [problem] = problems_of(retail_copy)
+    assert "sources.web_orders.mapping: an interaction source must map 'occurred_at'" in problem
+
+
+def test_wrong_type_and_bad_yaml_are_reported_together(retail_copy):
+    edit(retail_copy, "model.yaml", lambda d: d["profiles"]["store"]["attributes"]["name"].update(type="text"))
+    (retail_copy / "sources.yaml").write_text("sources: [unclosed\n")
+    found = problems_of(retail_copy)
+    assert any(p.startswith("model.yaml: profiles.store.attributes.name.type:") for p in found)
+    assert any(p.startswith("sources.yaml: not valid YAML") for p in found)
+
+
+def test_missing_file(retail_copy):
+    (retail_copy / "model.yaml").unlink()
+    [problem] = problems_of(retail_copy)
+    assert problem.startswith("model.yaml: missing file")
+
+
+def test_format_only_for_dates(retail_copy):
+    edit(retail_copy, "sources.yaml",
+         lambda d: d["sources"]["products"]["mapping"].update(list_price={"column": "price", "format": "x"}))
+    [problem] = problems_of(retail_copy)
+    assert "sources.products.mapping.list_price.format" in problem
+
+
+def test_reference_doc_is_current():
+    from schemas.reference import render, workspace_files
+
+    committed = (ROOT / "docs" / "workspace.md").read_text()
+    assert committed == render(workspace_files()), "run: python -m schemas.reference > docs/workspace.md"
+
+
+def test_every_workspace_key_is_documented():
+    from schemas.reference import _nested_models, workspace_files
+
+    for _, model, _ in workspace_files():
+        queue, seen = [model], set()
+        while queue:
+            current = queue.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            undocumented = [n for n, f in current.model_fields.items() if not f.description]
+            assert not undocumented, f"{current.__name__}: {undocumented}"
+            queue += _nested_models(current)
