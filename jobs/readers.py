@@ -37,7 +37,8 @@ def _reader_options(source: Source) -> dict[str, str]:
 
 def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """CSV, all columns as text; files are grouped by header so columns keep their names."""
-    options = {"header": "true"} | _reader_options(source)
+    # RFC 4180: a quote inside a quoted field is doubled (Spark's default escape is a backslash).
+    options = {"header": "true", "escape": '"'} | _reader_options(source)
     by_header: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for file in files:
         header = tuple(spark.read.options(**options).csv(file).columns)

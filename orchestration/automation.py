@@ -8,7 +8,7 @@ import dagster as dg
 
 from orchestration.assets.common import asset_key
 from orchestration.file_watch import list_new_files
-from schemas.tables import BRONZE
+from schemas.tables import BRONZE, QUARANTINE
 from schemas.workspace import Workspace
 
 ALL_ASSETS_JOB = "materialize_all"
@@ -35,7 +35,8 @@ def new_file_sensors(workspace: Workspace) -> list[dg.SensorDefinition]:
 
 def _new_file_sensor(workspace: Workspace, name: str) -> dg.SensorDefinition:
     source = workspace.sources[name]
-    target = dg.AssetSelection.assets(asset_key(BRONZE, name)).downstream()
+    # the bronze multi-asset writes bronze/<source> and quarantine/<source> together
+    target = dg.AssetSelection.assets(asset_key(BRONZE, name), asset_key(QUARANTINE, name)).downstream()
 
     @dg.sensor(
         name=f"new_files_{name}",
