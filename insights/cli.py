@@ -81,5 +81,15 @@ def generate(scale: str, seed: int, out: str) -> None:
     )
 
 
+def _register_commands() -> None:
+    """Commands of each capability live in insights/commands/; they register here."""
+    from insights.commands.bench import bench
+
+    for command in [bench]:
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":
     main()

@@ -149,9 +149,7 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     columns = silver_columns(model, type_name)
     if not frames:
         if existing is None:  # downstream readers expect the table even before data arrives
-            DeltaTable.createIfNotExists(spark).location(path).addColumns(
-                silver_schema(model, type_name)
-            ).execute()
+            create_silver_table(spark, path, silver_schema(model, type_name))
         total = existing.count() if existing is not None else 0
         return SilverResult(type_name, 0, 0, 0, total)
     conformed = frames[0]
@@ -162,10 +160,25 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     return merge_into(spark, latest, path, type_name)
 
 
+def create_silver_table(spark: SparkSession, path: str, schema: T.StructType) -> None:
+    """An empty silver table whose changes downstream jobs can read incrementally (change data feed).
+
+    The change data feed is a writer feature only: readers (delta-rs, Power BI) still see
+    reader protocol 1.
+    """
+    (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .addColumns(schema)
+        .property("delta.enableChangeDataFeed", "true")
+        .execute()
+    )
+
+
 def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) -> SilverResult:
     """Upsert: insert new records, update records whose content changed in a newer batch."""
     if read_table(spark, path) is None:
-        DeltaTable.createIfNotExists(spark).location(path).addColumns(latest.schema).execute()
+        create_silver_table(spark, path, latest.schema)
     target = DeltaTable.forPath(spark, path)
     before = _version(target)
     (

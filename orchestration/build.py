@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,16 +49,30 @@ class Environment:
         }
 
 
+# Each capability contributes its factories here: workspace -> definitions.
+ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
+    bronze_assets,
+    silver_assets,
+    gold_assets,
+]
+CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
+    silver_checks,
+]
+SCHEDULE_FACTORIES: list[Callable[[Workspace], list[dg.ScheduleDefinition]]] = []
+SENSOR_FACTORIES: list[Callable[[Workspace], list[dg.SensorDefinition]]] = [
+    new_file_sensors,
+]
+
+
 def build_definitions(workspace: Workspace, env: Environment) -> dg.Definitions:
-    """Assets, checks, schedule and sensors for one workspace; one process, one JVM."""
-    assets = [*bronze_assets(workspace), *silver_assets(workspace), *gold_assets(workspace)]
+    """Assets, checks, schedules and sensors for one workspace; one process, one JVM."""
     job = all_assets_job()
     return dg.Definitions(
-        assets=assets,
-        asset_checks=silver_checks(workspace),
+        assets=[a for factory in ASSET_FACTORIES for a in factory(workspace)],
+        asset_checks=[c for factory in CHECK_FACTORIES for c in factory(workspace)],
         jobs=[job],
-        schedules=[daily_schedule(job)],
-        sensors=new_file_sensors(workspace),
+        schedules=[daily_schedule(job), *[s for f in SCHEDULE_FACTORIES for s in f(workspace)]],
+        sensors=[s for factory in SENSOR_FACTORIES for s in factory(workspace)],
         resources=env.resources(),
         executor=dg.in_process_executor,
     )

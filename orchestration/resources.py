@@ -35,8 +35,9 @@ class MLflowResource(dg.ConfigurableResource):
     lake_root: str | None = None
 
     def uri(self) -> str:
-        if self.tracking_uri:
-            return self.tracking_uri
-        if self.lake_root and "://" not in self.lake_root:
-            return f"sqlite:///{self.lake_root.rstrip('/')}/mlflow/mlflow.db"
-        raise ValueError("set MLflow tracking_uri: the lake root is remote, sqlite needs a local path")
+        """The tracking and registry URI, pointed at and ready to use."""
+        from ml.tracking import tracking_uri_for, use_store
+
+        uri = tracking_uri_for(self.lake_root or "", self.tracking_uri)
+        use_store(uri)
+        return uri

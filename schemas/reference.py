@@ -102,11 +102,13 @@ def workspace_files() -> list[tuple[str, type[BaseModel], str]]:
     from schemas.sources import Sources
     from schemas.workspace import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Settings
 
+    from schemas.sections import SECTIONS
+
     return [
         (WORKSPACE_FILE, Settings, "Name, data root and defaults of the workspace."),
         (MODEL_FILE, Model, "Profile types, interaction types (with their links) and relationships."),
         (SOURCES_FILE, Sources, "Where each source is, how to read it and how it maps to the model."),
-    ]
+    ] + [(s.filename, s.schema(), f"Optional. {s.purpose}") for s in SECTIONS]
 
 
 if __name__ == "__main__":

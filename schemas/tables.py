@@ -76,3 +76,14 @@ class Lake:
     @property
     def is_local(self) -> bool:
         return "://" not in self.root or self.root.startswith("file://")
+
+
+# The customer a record or interaction belongs to (identity resolution's stable ID).
+CUSTOMER_ID = "customer_id"
+
+# Gold tables of identity resolution (gold/<name>), shared by KPIs, segments and scores.
+IDENTITY_PAIRS = "identity_pairs"  # scored candidate pairs with per-comparison weights
+IDENTITY_MAP = "customer_ids"  # record_id -> customer_id, the stable ID map
+IDENTITY_HISTORY = "customer_id_history"  # every change of the map
+GOLDEN_RECORD = "golden_customer"  # one row per customer_id, merged attributes
+INTERACTION_CUSTOMERS = "interaction_customers"  # (interaction type, record_id, role) -> customer_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,11 +56,15 @@ class Workspace:
     settings: Settings
     model: Model
     sources: dict[str, Source]
-    extras: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, BaseModel] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.settings.name
+
+    def section(self, key: str) -> Any:
+        """The parsed optional file of that key (see schemas/sections.py), or None if absent."""
+        return self.sections.get(key)
 
     @property
     def data_root(self) -> str:
@@ -100,7 +104,27 @@ def load_workspace(path: str | os.PathLike[str]) -> Workspace:
     problems.extend(check_references(model, sources_file.sources, settings))
     if problems:
         raise WorkspaceError(problems)
-    return Workspace(root=root, settings=settings, model=model, sources=sources_file.sources)
+    workspace = Workspace(root=root, settings=settings, model=model, sources=sources_file.sources)
+    workspace = _load_sections(root, workspace, problems)
+    if problems:
+        raise WorkspaceError(problems)
+    return workspace
+
+
+def _load_sections(root: Path, workspace: Workspace, problems: list[Problem]) -> Workspace:
+    """Parse each optional file that is present, then check it against what came before."""
+    from schemas.sections import SECTIONS
+
+    for section in SECTIONS:
+        if not (root / section.filename).exists():
+            continue
+        parsed = _parse(root, section.filename, section.schema(), problems)
+        if parsed is None:
+            continue
+        workspace = replace(workspace, sections={**workspace.sections, section.key: parsed})
+        if section.check is not None:
+            problems.extend(section.check(parsed, workspace))
+    return workspace
 
 
 def read_yaml(root: Path, filename: str, problems: list[Problem]) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -11,49 +9,16 @@ import deltalake
 import pandas as pd
 import pytest
 
-from insights.generator import generate
-from insights.run import RunSummary, run_pipeline
-from orchestration.build import Environment, build_definitions
+from insights.run import RunSummary
+from orchestration.build import build_definitions
 from schemas import load_workspace
+from tests.integration.conftest import delta_counts, delta_tables
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def example(tmp_path_factory, spark):
-    """The retail workspace with tiny generated data, materialised twice into a fresh lake."""
-    base = tmp_path_factory.mktemp("retail")
-    workspace = base / "workspace"
-    workspace.mkdir()
-    for file in (ROOT / "examples" / "retail").glob("*.yaml"):
-        shutil.copy(file, workspace)
-    generate("tiny", 7, workspace / "data")
-    env = Environment(workspace_dir=str(workspace), lake_root=str(base / "lake"), spark_profile="test")
-    instance = dg.DagsterInstance.ephemeral()
-    first = run_pipeline(env, instance=instance, log_level="WARNING")
-    snapshot = delta_counts(env.lake_root)
-    second = run_pipeline(env, instance=instance, log_level="WARNING")
-    manifest = json.loads((workspace / "data" / "_truth" / "manifest.json").read_text())
-    return env, first, second, snapshot, manifest
-
-
-def delta_tables(lake_root: str) -> dict[str, Path]:
-    root = Path(lake_root)
-    return {
-        str(log.parent.relative_to(root)): log.parent for log in sorted(root.rglob("_delta_log"))
-    }
-
-
-def delta_counts(lake_root: str) -> dict[str, int]:
-    """Row counts as read by delta-rs, independently of Spark."""
-    return {name: deltalake.DeltaTable(str(path)).to_pyarrow_table().num_rows
-            for name, path in delta_tables(lake_root).items()}
-
 
 def test_first_run_succeeds_and_writes_every_layer(example):
-    _, first, _, snapshot, _ = example
+    first, snapshot = example.first, example.snapshot
     assert isinstance(first, RunSummary) and first.success, first.render()
     assert not first.checks_failed, first.checks_failed
     layers = {name.split("/")[0] for name in snapshot}
@@ -61,14 +26,14 @@ def test_first_run_succeeds_and_writes_every_layer(example):
 
 
 def test_bronze_and_quarantine_match_the_generator(example):
-    _, _, _, snapshot, manifest = example
+    snapshot, manifest = example.snapshot, example.manifest
     for source, rows in manifest["rows"].items():
         assert snapshot[f"bronze/{source}"] == rows, source
         assert snapshot[f"quarantine/{source}"] == manifest["bad_rows"][source], source
 
 
 def test_quarantined_rows_carry_raw_text_and_reason(example):
-    env, *_ = example
+    env = example.env
     for name, path in delta_tables(env.lake_root).items():
         if name.startswith("quarantine/"):
             rows = deltalake.DeltaTable(str(path)).to_pandas()
@@ -76,7 +41,7 @@ def test_quarantined_rows_carry_raw_text_and_reason(example):
 
 
 def test_silver_counts_follow_from_bronze(example):
-    env, _, _, snapshot, manifest = example
+    env, snapshot, manifest = example.env, example.snapshot, example.manifest
     ws = load_workspace(env.workspace_dir)
     for type_name in ws.silver_types():
         expected = sum(manifest["rows"][s] for s in ws.sources_for(type_name))
@@ -84,14 +49,14 @@ def test_silver_counts_follow_from_bronze(example):
 
 
 def test_customer_ids_of_silver_match_ground_truth_records(example):
-    env, *_ = example
+    env = example.env
     silver = deltalake.DeltaTable(str(Path(env.lake_root) / "silver" / "customer")).to_pandas()
     truth = pd.read_csv(Path(env.workspace_dir) / "data" / "_truth" / "records.csv")
     assert set(silver["record_id"]) == set(truth["record_id"])
 
 
 def test_gold_measures_equal_a_pandas_recomputation(example):
-    env, *_ = example
+    env = example.env
     lake = Path(env.lake_root)
     purchases = deltalake.DeltaTable(str(lake / "silver" / "purchase")).to_pandas()
     gold = deltalake.DeltaTable(str(lake / "gold" / "customer_measures")).to_pandas().set_index("record_id")
@@ -103,14 +68,14 @@ def test_gold_measures_equal_a_pandas_recomputation(example):
 
 
 def test_every_table_is_readable_by_delta_rs_at_reader_protocol_1(example):
-    env, *_ = example
+    env = example.env
     for name, path in delta_tables(env.lake_root).items():
         protocol = deltalake.DeltaTable(str(path)).protocol()
         assert protocol.min_reader_version == 1, name
 
 
 def test_second_run_changes_nothing(example):
-    env, _, second, snapshot, _ = example
+    env, second, snapshot = example.env, example.second, example.snapshot
     assert second.success, second.render()
     assert delta_counts(env.lake_root) == snapshot
     for type_name in ("customer", "purchase", "web_visit"):
@@ -119,7 +84,7 @@ def test_second_run_changes_nothing(example):
 
 
 def test_definitions_load_and_show_the_graph(example):
-    env, *_ = example
+    env = example.env
     defs = build_definitions(load_workspace(env.workspace_dir), env)
     dg.Definitions.validate_loadable(defs)
     keys = {"/".join(k.path) for k in defs.resolve_asset_graph().get_all_asset_keys()}
@@ -130,7 +95,7 @@ def test_definitions_load_and_show_the_graph(example):
 
 
 def test_sensor_fires_on_a_new_file_once(example, tmp_path):
-    env, *_ = example
+    env = example.env
     defs = build_definitions(load_workspace(env.workspace_dir), env)
     sensor = defs.resolve_sensor_def("new_files_stores")
     first = sensor.evaluate_tick(dg.build_sensor_context())

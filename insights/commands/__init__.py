@@ -1,0 +1,1 @@
+"""Subcommands of `insights`, one module per capability."""

@@ -1,0 +1,78 @@
+"""One materialisation of the whole asset graph on the tiny example, shared by integration tests.
+
+Materialising costs minutes, so it happens once per test run: `example` runs the pipeline
+twice (the second run proves idempotence) and hands every integration test the result.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import deltalake
+import pytest
+
+from insights.generator import generate
+from insights.run import RunSummary, run_pipeline
+from orchestration.build import Environment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Example:
+    """The materialised tiny example: where it is, both runs, counts after the first, truth."""
+
+    env: Environment
+    first: RunSummary
+    second: RunSummary
+    snapshot: dict[str, int]
+    manifest: dict
+    instance: dg.DagsterInstance
+
+    @property
+    def lake(self) -> Path:
+        return Path(self.env.lake_root)
+
+    @property
+    def truth(self) -> Path:
+        return Path(self.env.workspace_dir) / "data" / "_truth"
+
+    def table(self, name: str):
+        """A lake table as pandas, read by delta-rs (independently of Spark)."""
+        return deltalake.DeltaTable(str(self.lake / name)).to_pandas()
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory, spark) -> Example:
+    """The retail workspace with tiny generated data, materialised twice into a fresh lake."""
+    base = tmp_path_factory.mktemp("retail")
+    workspace = base / "workspace"
+    workspace.mkdir()
+    for file in (ROOT / "examples" / "retail").glob("*.yaml"):
+        shutil.copy(file, workspace)
+    generate("tiny", 7, workspace / "data")
+    env = Environment(workspace_dir=str(workspace), lake_root=str(base / "lake"), spark_profile="test")
+    instance = dg.DagsterInstance.ephemeral()
+    first = run_pipeline(env, instance=instance, log_level="WARNING")
+    snapshot = delta_counts(env.lake_root)
+    second = run_pipeline(env, instance=instance, log_level="WARNING")
+    manifest = json.loads((workspace / "data" / "_truth" / "manifest.json").read_text())
+    return Example(env, first, second, snapshot, manifest, instance)
+
+
+def delta_tables(lake_root: str) -> dict[str, Path]:
+    """Every Delta table under the lake root, by its path relative to the root."""
+    root = Path(lake_root)
+    return {str(log.parent.relative_to(root)): log.parent for log in sorted(root.rglob("_delta_log"))}
+
+
+def delta_counts(lake_root: str) -> dict[str, int]:
+    """Row counts as read by delta-rs, independently of Spark."""
+    return {
+        name: deltalake.DeltaTable(str(path)).to_pyarrow_table().num_rows
+        for name, path in delta_tables(lake_root).items()
+    }
