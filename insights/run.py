@@ -13,8 +13,11 @@ from schemas.workspace import load_workspace
 
 @dataclass(frozen=True)
 class TableWritten:
+    """One table a run wrote, with the time of the step that wrote it."""
+
     key: str
     rows: int | None
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,11 @@ class RunSummary:
 
     def render(self) -> str:
         width = max((len(t.key) for t in self.tables), default=10)
-        lines = [f"{'table':<{width}}  {'rows':>10}", f"{'-' * width}  {'-' * 10}"]
+        lines = [f"{'table':<{width}}  {'rows':>10}  {'step s':>7}", f"{'-' * width}  {'-' * 10}  {'-' * 7}"]
         lines += [
-            f"{t.key:<{width}}  {t.rows if t.rows is not None else '-':>10}" for t in self.tables
+            f"{t.key:<{width}}  {t.rows if t.rows is not None else '-':>10}  "
+            f"{f'{t.seconds:.1f}' if t.seconds is not None else '-':>7}"
+            for t in self.tables
         ]
         total = sum(t.rows or 0 for t in self.tables)
         lines.append(
@@ -62,16 +67,23 @@ def run_pipeline(
     keys = None
     if select:
         keys = list(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
+    instance = instance or dg.DagsterInstance.get()
     result = job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(),
+        instance=instance,
         asset_selection=keys,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
+    step_seconds = {
+        s.step_key: s.end_time - s.start_time
+        for s in instance.get_run_step_stats(result.run_id)
+        if s.start_time and s.end_time
+    }
     tables = [
         TableWritten(
             "/".join(event.asset_key.path),
             _rows(event.step_materialization_data.materialization.metadata),
+            step_seconds.get(event.step_key),
         )
         for event in result.get_asset_materialization_events()
     ]

@@ -124,14 +124,17 @@ def silver_schema(model: Model, type_name: str) -> T.StructType:
 def new_bronze_rows(
     spark: SparkSession, lake: Lake, name: str, silver: DataFrame | None
 ) -> DataFrame | None:
-    """Bronze rows of a source from batches after the newest one silver already holds."""
+    """Bronze rows of a source from batches after the newest one silver holds (None if none)."""
     bronze = read_table(spark, lake.bronze(name))
     if bronze is None:
         return None
     if silver is None:
         return bronze
     seen = silver.where(F.col(SOURCE) == name).agg(F.max(BATCH_COL)).first()[0]
-    return bronze if seen is None else bronze.where(F.col(BATCH_COL) > seen)
+    if seen is None:
+        return bronze
+    newest = bronze.agg(F.max(BATCH_COL)).first()[0]
+    return bronze.where(F.col(BATCH_COL) > seen) if newest is not None and newest > seen else None
 
 
 def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake: Lake) -> SilverResult:
