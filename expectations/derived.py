@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from expectations.spec import ExpectationSpec
-from schemas.model import OCCURRED_AT, InteractionType, Model
+from datetime import date, datetime, timezone
+from typing import Any
+
+from expectations.spec import LAKE_TOKEN, ExpectationSpec
+from schemas.model import OCCURRED_AT, Attribute, InteractionType, Model
 from schemas.tables import (
+    SILVER,
     BATCH_COL,
     INGESTED_AT_COL,
     RECORD_ID,
@@ -28,6 +32,8 @@ PHONE_REGEX = r"^\+[1-9][0-9]{6,14}$"
 RECORD_ID_REGEX = r"^[a-z][a-z0-9_]*:.+"
 NUMERIC_TYPES = ("long", "double", "decimal")
 BOOKKEEPING_COLUMNS = (BATCH_COL, INGESTED_AT_COL, ROW_HASH, UPDATED_AT)
+# GX's SQL expectation (UnexpectedRowsExpectation): fails when its query returns rows.
+UNEXPECTED_ROWS_TYPE = "unexpected_rows_expectation"
 
 
 @lru_cache(maxsize=1)
@@ -39,8 +45,14 @@ def country_regex() -> str:
     return "^(?:" + "|".join(codes) + ")$"
 
 
-def derived_expectations(model: Model, type_name: str) -> list[ExpectationSpec]:
-    """Every expectation the model implies for the silver table of one type."""
+def derived_expectations(
+    model: Model, type_name: str, fed: set[str] | None = None
+) -> list[ExpectationSpec]:
+    """Every expectation the model implies for the silver table of one type.
+
+    fed: the silver tables that exist (types some source feeds); links to other profile types
+    get no referential check (default: every type is fed).
+    """
     entity = model.entity(type_name)
     specs = [_columns_match(model, type_name)]
     for name, attribute in model.attributes_of(type_name).items():
@@ -60,6 +72,8 @@ def derived_expectations(model: Model, type_name: str) -> list[ExpectationSpec]:
                     description=f"{name} is {attribute.type} ({spark_type}), as the model declares",
                 )
             )
+        if attribute.min is not None or attribute.max is not None:
+            specs.append(_in_range(name, attribute))
     if isinstance(entity, InteractionType):
         for role, link in entity.links.items():
             specs.append(
@@ -69,7 +83,53 @@ def derived_expectations(model: Model, type_name: str) -> list[ExpectationSpec]:
                     f"the record_id of a {link.profile} ('<source>:<key>')",
                 )
             )
+            if fed is None or link.profile in fed:
+                specs.append(references(role, link.profile))
     return specs
+
+
+def references(role: str, profile: str) -> ExpectationSpec:
+    """Referential integrity: every <role>_record_id is a record of silver/<profile>.
+
+    A SQL check over the batch and the profile's Delta table (found through ${lake}); warn,
+    because an interaction may arrive before the profile it points at.
+    """
+    column = link_column(role)
+    query = (
+        f"SELECT b.{RECORD_ID}, b.{column} FROM {{batch}} b "
+        f"LEFT ANTI JOIN delta.`{LAKE_TOKEN}/{SILVER}/{profile}` p ON b.{column} = p.{RECORD_ID} "
+        f"WHERE b.{column} IS NOT NULL"
+    )
+    return ExpectationSpec(
+        type=UNEXPECTED_ROWS_TYPE,
+        kwargs={"unexpected_rows_query": query},
+        severity="warn",
+        description=f"every {column} is a record of {SILVER}/{profile} (referential integrity)",
+        name=f"references_{role}",
+    )
+
+
+def _in_range(name: str, attribute: Attribute) -> ExpectationSpec:
+    bounds = {k: v for k, v in (("min_value", attribute.min), ("max_value", attribute.max)) if v is not None}
+    shown = " and ".join(f"{'at least' if k == 'min_value' else 'at most'} {v}" for k, v in bounds.items())
+    return ExpectationSpec(
+        type="expect_column_values_to_be_between",
+        kwargs={"column": name, **{k: _bound(v) for k, v in bounds.items()}},
+        severity="error",
+        description=f"{name} is {shown}, as the model declares (bronze quarantines the rest)",
+    )
+
+
+def _bound(value: Any) -> Any:
+    """A model bound as GX takes it: dates and times as datetimes, 'now' for the clock."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if isinstance(value, str) and value != "now":
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return value
 
 
 def silver_columns(model: Model, type_name: str) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from expectations.spec import ExpectationSpec, TableSuite
+from expectations.spec import ExpectationSpec, TableSuite, ValidationContext
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
@@ -67,7 +67,9 @@ def _build_session() -> GxSession:
     return GxSession(context=context, batch_definition=batch_definition, lock=threading.Lock())
 
 
-def to_gx_expectation(spec: ExpectationSpec, index: int, now: datetime) -> Expectation:
+def to_gx_expectation(
+    spec: ExpectationSpec, index: int, now: datetime, context: ValidationContext | None = None
+) -> Expectation:
     """The GX expectation for a spec, tagged with its index; InvalidExpectation if GX refuses it."""
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -75,7 +77,7 @@ def to_gx_expectation(spec: ExpectationSpec, index: int, now: datetime) -> Expec
 
     config = ExpectationConfiguration(
         type=spec.type,
-        kwargs=spec.resolved_kwargs(now),
+        kwargs=spec.resolved_kwargs(now, context),
         meta={INDEX_META: index},
         severity=GX_SEVERITY[spec.severity],
         description=spec.description or None,
@@ -88,7 +90,10 @@ def to_gx_expectation(spec: ExpectationSpec, index: int, now: datetime) -> Expec
 
 
 def to_gx_suite(
-    suite: TableSuite, now: datetime, indexes: list[int] | None = None
+    suite: TableSuite,
+    now: datetime,
+    indexes: list[int] | None = None,
+    context: ValidationContext | None = None,
 ) -> ExpectationSuite:
     """A GX suite of the given specs (all by default), kept out of any store."""
     import great_expectations as gx
@@ -97,7 +102,7 @@ def to_gx_suite(
     problems, expectations = [], []
     for i in chosen:
         try:
-            expectations.append(to_gx_expectation(suite.expectations[i], i, now))
+            expectations.append(to_gx_expectation(suite.expectations[i], i, now, context))
         except InvalidExpectation as exc:
             problems.append(f"expectation {i}: {exc}")
     if problems:

@@ -40,6 +40,7 @@ class ValidationReport:
     success: bool
     results: list[ExpectationResult]
     row_count: int | None = None
+    skipped: list[str] = field(default_factory=list)  # needed a previous version or the lake root
 
     @property
     def errors(self) -> list[ExpectationResult]:
@@ -54,6 +55,7 @@ class ValidationReport:
     def summary(self) -> str:
         """One line: table, verdict, counts."""
         rows = f", {self.row_count:,} rows" if self.row_count is not None else ""
+        rows += f", {len(self.skipped)} skipped" if self.skipped else ""
         verdict = "passed" if self.success else "FAILED"
         return (
             f"{self.table}: {verdict} ({_count(len(self.results), 'expectation')}, "

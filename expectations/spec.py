@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -15,6 +17,20 @@ DOMAIN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
 # "now", "now+1d", "now-12h": a bound relative to the clock, resolved when a validation runs.
 _NOW = re.compile(r"^now(?:([+-])(\d+)([dh]))?$")
+# "previous", "previous-20%", "previous+100%": relative to the row count of the table's version
+# before the latest (Delta time travel); such expectations are skipped when there is none.
+_PREVIOUS = re.compile(r"^previous(?:([+-])(\d+(?:\.\d+)?)%)?$")
+# "${lake}" in any text kwarg (e.g. an unexpected_rows_query) becomes the lake root.
+LAKE_TOKEN = "${lake}"
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What clock- and table-relative kwargs resolve against at validation time."""
+
+    now: datetime
+    lake_root: str | None = None
+    previous_rows: int | None = None
 
 
 class ExpectationSpec(BaseModel):
@@ -22,10 +38,16 @@ class ExpectationSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: str = Field(pattern=r"^expect_[a-z0-9_]+$", description="a GX expectation type name")
+    type: str = Field(
+        pattern=r"^(expect_[a-z0-9_]+|unexpected_rows_expectation)$",
+        description="a GX expectation type name",
+    )
     kwargs: dict[str, Any] = Field(default_factory=dict)
     severity: Severity
     description: str = ""
+    name: str = Field(
+        default="", description="identifies it when type and column do not (unexpected_rows checks)"
+    )
 
     @property
     def column(self) -> str | None:
@@ -35,14 +57,29 @@ class ExpectationSpec(BaseModel):
 
     @property
     def key(self) -> tuple[str, str]:
-        """Type plus domain kwargs: a later suite file replaces an expectation with the same key."""
+        """Type plus domain kwargs (or the name): a later suite file replaces the same key."""
+        if self.name:
+            return self.type, f"name={self.name}"
         domain = ",".join(f"{k}={self.kwargs[k]}" for k in DOMAIN_KWARGS if k in self.kwargs)
         return self.type, domain
 
-    def resolved_kwargs(self, now: datetime | None = None) -> dict[str, Any]:
-        """Kwargs with clock-relative bounds ("now+1d") turned into UTC datetimes."""
-        now = now or datetime.now(timezone.utc)
-        return {name: resolve_now(value, now) for name, value in self.kwargs.items()}
+    @property
+    def needs_previous(self) -> bool:
+        """Whether a kwarg is relative to the previous version's row count."""
+        return any(isinstance(v, str) and _PREVIOUS.match(v.strip()) for v in self.kwargs.values())
+
+    @property
+    def needs_lake(self) -> bool:
+        """Whether a kwarg names tables by the lake root (${lake})."""
+        return any(isinstance(v, str) and LAKE_TOKEN in v for v in self.kwargs.values())
+
+    def resolved_kwargs(
+        self, now: datetime | None = None, context: ValidationContext | None = None
+    ) -> dict[str, Any]:
+        """Kwargs with "now+1d", "previous-20%" and "${lake}" turned into values."""
+        context = context or ValidationContext(now or datetime.now(timezone.utc))
+        now = now or context.now
+        return {name: _resolve(value, now, context) for name, value in self.kwargs.items()}
 
     def describe(self) -> str:
         """The description, or a readable stand-in built from type and column."""
@@ -66,6 +103,25 @@ class TableSuite(BaseModel):
     def by_severity(self, severity: Severity) -> list[ExpectationSpec]:
         """Expectations of one severity."""
         return [e for e in self.expectations if e.severity == severity]
+
+
+def _resolve(value: Any, now: datetime, context: ValidationContext) -> Any:
+    value = resolve_now(value, now)
+    if not isinstance(value, str):
+        return value
+    match = _PREVIOUS.match(value.strip())
+    if match is not None:
+        if context.previous_rows is None:
+            raise ValueError(f"'{value}' needs the previous version's row count, and there is none")
+        sign, percent = match.groups()
+        factor = 1.0 if sign is None else 1 + (float(percent) / 100) * (1 if sign == "+" else -1)
+        bound = context.previous_rows * factor  # bounds round outwards: never stricter than asked
+        return math.ceil(bound) if sign == "+" else math.floor(bound)
+    if LAKE_TOKEN in value:
+        if context.lake_root is None:
+            raise ValueError(f"'{value}' names the lake (${{lake}}), and no lake root was given")
+        return value.replace(LAKE_TOKEN, context.lake_root.rstrip("/"))
+    return value
 
 
 def resolve_now(value: Any, now: datetime) -> Any:

@@ -14,15 +14,19 @@ from expectations.derived import derived_expectations
 from expectations.spec import ExpectationSpec, Severity, TableSuite
 from schemas.errors import Problem
 from schemas.model import Model
-from schemas.tables import SILVER
+from schemas.tables import GOLD, SILVER
 from schemas.workspace import parse_model
 
 if TYPE_CHECKING:
     from schemas.workspace import Workspace
 
 SUITES_DIR = Path(__file__).parent / "suites"
-# Template per kind of silver table; names are reserved in SUITES_DIR (see README).
-TEMPLATES = {"profile": "silver_profile.yaml", "interaction": "silver_interaction.yaml"}
+# Template per kind of table; their names are reserved in SUITES_DIR (see README).
+TEMPLATES = {
+    "profile": "silver_profile.yaml",
+    "interaction": "silver_interaction.yaml",
+    "gold": "gold_table.yaml",
+}
 # Folder of a workspace holding its table-specific suite files.
 WORKSPACE_SUITES_DIR = "expectations"
 
@@ -33,6 +37,9 @@ __all__ = [
     "SuiteFileError",
     "TableSuite",
     "load_suite_file",
+    "gold_suites_for",
+    "has_table_file",
+    "suite_for_gold",
     "suite_for_silver",
     "suites_for_workspace",
     "table_file_name",
@@ -91,15 +98,22 @@ def load_suite_file(path: str | os.PathLike[str]) -> SuiteFile:
     return suite
 
 
-def table_file_name(type_name: str) -> str:
-    """File name of the table-specific suite of a silver type."""
-    return f"{SILVER}_{type_name}.yaml"
+def table_file_name(type_name: str, layer: str = SILVER) -> str:
+    """File name of the table-specific suite of <layer>/<name>."""
+    return f"{layer}_{type_name}.yaml"
 
 
 def suite_for_silver(
-    model: Model, type_name: str, extra_dirs: Iterable[str | os.PathLike[str]] = ()
+    model: Model,
+    type_name: str,
+    extra_dirs: Iterable[str | os.PathLike[str]] = (),
+    fed: set[str] | None = None,
 ) -> TableSuite:
-    """The suite of silver/<type>: template, then model-derived, then table files, later wins."""
+    """The suite of silver/<type>: template, then model-derived, then table files, later wins.
+
+    fed: the silver tables that exist; links to profile types outside it get no referential
+    check (default: all).
+    """
     if type_name in model.profiles:
         kind = "profile"
     elif type_name in model.interactions:
@@ -113,7 +127,7 @@ def suite_for_silver(
     template = SUITES_DIR / TEMPLATES[kind]
     _merge(merged, load_suite_file(template).expectations)
     sources.append(str(template))
-    _merge(merged, derived_expectations(model, type_name))
+    _merge(merged, derived_expectations(model, type_name, fed))
     sources.append(f"model:{type_name}")
     for path in _table_files(type_name, extra_dirs):
         _merge(merged, load_suite_file(path).expectations)
@@ -123,21 +137,59 @@ def suite_for_silver(
     )
 
 
+def suite_for_gold(name: str, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> TableSuite:
+    """The suite of gold/<name>: the gold template, then gold_<name>.yaml files, later wins.
+
+    The template checks what every gold table owes (row count within bounds of the previous
+    version); a table's own file adds its key, ranges and allowed values.
+    """
+    merged: dict[tuple[str, str], ExpectationSpec] = {}
+    template = SUITES_DIR / TEMPLATES["gold"]
+    _merge(merged, load_suite_file(template).expectations)
+    sources = [str(template)]
+    for path in _table_files(name, extra_dirs, GOLD):
+        _merge(merged, load_suite_file(path).expectations)
+        sources.append(str(path))
+    return TableSuite(name=f"{GOLD}/{name}", expectations=list(merged.values()), sources=sources)
+
+
+def has_table_file(layer: str, name: str, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> bool:
+    """Whether <layer>/<name> has a suite file of its own (not only a template)."""
+    return bool(_table_files(name, extra_dirs, layer))
+
+
 def suites_for_workspace(workspace: Workspace) -> dict[str, TableSuite]:
     """The suite of every silver table a workspace fills, with its expectations/ folder merged."""
-    folder = workspace.root / WORKSPACE_SUITES_DIR
+    folder = workspace_suites_dir(workspace)
     types = workspace.silver_types()
+    return {
+        t: suite_for_silver(workspace.model, t, extra_dirs=[folder], fed=set(types)) for t in types
+    }
+
+
+def gold_suites_for(workspace: Workspace, names: Iterable[str]) -> dict[str, TableSuite]:
+    """The suite of each gold table named (the gold assets of the workspace's graph)."""
+    names = list(names)
+    folder = workspace_suites_dir(workspace, gold_names=names)
+    return {n: suite_for_gold(n, extra_dirs=[folder]) for n in names}
+
+
+def workspace_suites_dir(workspace: Workspace, gold_names: Iterable[str] | None = None) -> Path:
+    """The workspace's expectations/ folder, its file names checked against the tables."""
+    folder = workspace.root / WORKSPACE_SUITES_DIR
     if folder.is_dir():
-        _check_folder(folder, [*workspace.model.profiles, *workspace.model.interactions])
-    return {t: suite_for_silver(workspace.model, t, extra_dirs=[folder]) for t in types}
+        _check_folder(folder, [*workspace.model.profiles, *workspace.model.interactions], gold_names)
+    return folder
 
 
-def _table_files(type_name: str, extra_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    name = table_file_name(type_name)
-    # A type named like a template ("profile", "interaction") can only have workspace files.
-    folders = [] if name in TEMPLATES.values() else [SUITES_DIR]
+def _table_files(
+    name: str, extra_dirs: Iterable[str | os.PathLike[str]], layer: str = SILVER
+) -> list[Path]:
+    file_name = table_file_name(name, layer)
+    # A table named like a template ("profile", "interaction", "table") only has workspace files.
+    folders = [] if file_name in TEMPLATES.values() else [SUITES_DIR]
     folders += [Path(d) for d in extra_dirs]
-    return [folder / name for folder in folders if (folder / name).is_file()]
+    return [folder / file_name for folder in folders if (folder / file_name).is_file()]
 
 
 def _merge(
@@ -153,18 +205,26 @@ def _merge(
         merged[entry.key] = entry  # same key: replaced in place, keeping its position
 
 
-def _check_folder(folder: Path, type_names: list[str]) -> None:
-    """A misspelt file name would silently check nothing, so every file must name a type."""
+def _check_folder(folder: Path, type_names: list[str], gold_names: Iterable[str] | None = None) -> None:
+    """A misspelt file name would silently check nothing, so every file must name a table."""
     expected = {table_file_name(t) for t in type_names}
+    gold = None if gold_names is None else {table_file_name(n, GOLD) for n in gold_names}
+
+    def known(name: str) -> bool:
+        if name.startswith(f"{GOLD}_"):
+            return gold is None or name in gold  # gold names are known once the graph is built
+        return name in expected
+
     problems = [
         Problem(
             str(path),
             "",
             f"not a suite file of a known table: expected silver_<type>.yaml with <type> one "
-            f"of {sorted(type_names)}",
+            f"of {sorted(type_names)}, or gold_<table>.yaml"
+            + (f" with <table> one of {sorted(gold_names or [])}" if gold is not None else ""),
         )
         for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in (".yaml", ".yml") and path.name not in expected
+        if path.is_file() and path.suffix in (".yaml", ".yml") and not known(path.name)
     ]
     if problems:
         raise SuiteFileError(problems)

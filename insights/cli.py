@@ -25,18 +25,10 @@ def main() -> None:
 @click.option("--profile", default=None, help="Spark profile from infra/spark (default: local).")
 def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None) -> None:
     """Materialise the asset graph of a workspace and print what was written."""
-    from dataclasses import replace
-
-    from orchestration.build import Environment
+    from insights.commands.context import command_environment
     from schemas.errors import WorkspaceError
 
-    env = Environment.from_env()
-    if workspace_dir:
-        env = replace(env, workspace_dir=str(Path(workspace_dir).resolve()))
-    if lake:
-        env = replace(env, lake_root=lake if "://" in lake else str(Path(lake).resolve()))
-    if profile:
-        env = replace(env, spark_profile=profile)
+    env = command_environment(workspace_dir, lake, profile)
     dagster_home(Path.cwd() / ".dagster")
     from insights.run import run_pipeline
 
@@ -70,10 +62,19 @@ def validate(workspace_dir: str) -> None:
 @click.option("--scale", type=click.Choice(["tiny", "small", "medium", "large"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the generated source files.")
-def generate(scale: str, seed: int, out: str) -> None:
-    """Generate the retail example's source files and ground truth, deterministically."""
+@click.option("--dataset", type=click.Choice(["retail", "cdnow"]), default="retail", show_default=True,
+              help="retail: the synthetic example (scale, seed); cdnow: the real CDNOW purchases (examples/cdnow).")
+def generate(scale: str, seed: int, out: str, dataset: str) -> None:
+    """Generate the retail example's source files and ground truth, deterministically (or load CDNOW)."""
     from insights.generator import generate as run_generator
 
+    if dataset == "cdnow":
+        from insights.datasets.cdnow import write_cdnow
+
+        cdnow = write_cdnow(out)
+        click.echo(f"wrote CDNOW: {cdnow.customers:,} customers, {cdnow.transactions:,} purchases "
+                   f"({cdnow.first} to {cdnow.last}) into {out} in {cdnow.seconds:.1f} s")
+        return
     report = run_generator(scale, seed, out, progress=click.echo)
     click.echo(
         f"generated {report.people:,} people, {sum(report.rows.values()):,} rows in "
@@ -84,8 +85,11 @@ def generate(scale: str, seed: int, out: str) -> None:
 def _register_commands() -> None:
     """Commands of each capability live in insights/commands/; they register here."""
     from insights.commands.bench import bench
+    from insights.commands.forget import forget
+    from insights.commands.match import match
+    from insights.commands.segment import segment
 
-    for command in [bench]:
+    for command in [bench, forget, segment, match]:
         main.add_command(command)
 
 

@@ -88,7 +88,7 @@ def run_pipeline(
         for event in result.get_asset_materialization_events()
     ]
     failures = {
-        event.step_key: event.event_specific_data.error.message.strip().splitlines()[0]
+        event.step_key: _root_cause(event.event_specific_data.error)
         for event in result.all_events
         if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
     }
@@ -103,3 +103,11 @@ def run_pipeline(
 def _rows(metadata: dict) -> int | None:
     value = metadata.get("dagster/row_count")
     return None if value is None else int(value.value)
+
+
+def _root_cause(error) -> str:
+    """The first line of the innermost error: what went wrong (e.g. the file and column at fault),
+    not Dagster's 'error occurred while executing op' wrapper around it."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]

@@ -16,15 +16,18 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import SourceError, bronze_column_name, missing_columns, referenced_columns, row_problems
-from jobs.delta import append_once, read_table
+from jobs.delta import append_once, read_table, stats_only_on
 from jobs.files import SourceFile, list_files
-from jobs.readers import CORRUPT_COL, read_source_files
+from jobs.privacy.audit import suppressed_hashes
+from jobs.privacy.suppress import suppressed
+from jobs.readers import CORRUPT_COL, READ_PROBLEM_COL, READER_COLUMNS, read_source_files
 from schemas.model import Model
 from schemas.sources import Source
 from schemas.tables import (
     BATCH_COL,
     FILE_COL,
     INGESTED_AT_COL,
+    INGESTION_COLUMNS,
     RAW_COL,
     REASON_COL,
     SOURCE_COL,
@@ -49,6 +52,13 @@ MALFORMED = {
     "json": "malformed JSON line",
     "parquet": "unreadable Parquet row",
 }
+# What a reader puts where bytes were not valid in the declared (default UTF-8) encoding.
+REPLACEMENT_CHAR = "\ufffd"
+SUPPRESSED_COL = "_suppressed"
+NOT_UTF8 = (
+    "text is not valid {encoding} (bytes replaced by U+FFFD); declare the file's encoding in "
+    "the source's options, e.g. encoding: ISO-8859-1"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class LandingResult:
     rows_quarantined: int = 0
     files_already_landed: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    rows_suppressed: int = 0  # rows of forgotten people, dropped (see jobs/privacy)
 
 
 def land_source(
@@ -72,8 +83,12 @@ def land_source(
     location: str,
     lake: Lake,
     now: datetime | None = None,
+    region: str = "US",
 ) -> LandingResult:
-    """Land every file of the source that the ingest log does not know yet, as one batch."""
+    """Land every file of the source that the ingest log does not know yet, as one batch.
+
+    region: the workspace's default phone region, to recognise forgotten people's phones.
+    """
     listed = list_files(spark, location, source.format)
     landed, last_batch = landed_files(spark, lake, name)
     new = [f for f in listed if f.path not in landed]
@@ -81,14 +96,20 @@ def land_source(
         return LandingResult(name, None, files_already_landed=len(listed))
     batch_id = last_batch + 1
     landed_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    raw = read_source_files(spark, source, [f.path for f in new])
+    existing = read_table(spark, lake.bronze(name))
+    reference = existing.schema if existing is not None else None
+    raw = read_source_files(spark, source, [f.path for f in new], reference)
     if raw is None:  # only empty files: remember them so they are not read again
         _write_log(spark, lake, name, batch_id, new, {}, landed_at)
         return LandingResult(name, batch_id, [f.path for f in new], files_already_landed=len(landed))
 
     _check_columns(raw, name, source, new)
-    checked = _with_reasons(_with_optional_columns(raw, source), source, model).persist(
-        StorageLevel.MEMORY_AND_DISK
+    complete = _with_optional_columns(raw, name, source, new, reference)
+    forgotten = suppressed(name, source, model, region, suppressed_hashes(spark, lake))
+    checked = (
+        _with_reasons(complete, source, model)
+        .withColumn(SUPPRESSED_COL, F.col(REASON_COL).isNull() & forgotten)
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
         stamp = [
@@ -97,15 +118,14 @@ def land_source(
             F.lit(batch_id).cast("long").alias(BATCH_COL),
             F.lit(landed_at).cast("timestamp").alias(INGESTED_AT_COL),
         ]
-        source_columns = [c for c in raw.columns if c not in (FILE_COL, CORRUPT_COL)]
-        good = checked.where(F.col(REASON_COL).isNull()).select(
+        source_columns = [c for c in raw.columns if c not in READER_COLUMNS]
+        good = checked.where(F.col(REASON_COL).isNull() & ~F.col(SUPPRESSED_COL)).select(
             *[F.col(f"`{c}`") for c in source_columns], *stamp
         )
         bad = checked.where(F.col(REASON_COL).isNotNull()).select(
             *stamp,
-            F.coalesce(
-                F.col(CORRUPT_COL), F.to_json(F.struct(*[F.col(f"`{c}`") for c in source_columns]))
-            ).alias(RAW_COL),
+            # a reader keeps unparseable bytes as they came; quarantine's readers need UTF-8
+            F.make_valid_utf8(_raw_text(source_columns)).alias(RAW_COL),
             F.col(REASON_COL),
         )
         stats = _file_stats(checked)
@@ -113,9 +133,14 @@ def land_source(
             r[REASON_COL]: r["count"]
             for r in checked.where(F.col(REASON_COL).isNotNull()).groupBy(REASON_COL).count().collect()
         }
-        _check_drift(spark, lake, name, source, good)
-        append_once(bad, lake.quarantine(name), f"quarantine:{name}", batch_id)
-        append_once(good, lake.bronze(name), f"bronze:{name}", batch_id, merge_schema=True)
+        _check_drift(name, source, good, reference)
+        # Statistics (kept in the Delta log) only on ingestion columns: no personal data there.
+        no_personal_stats = stats_only_on(list(INGESTION_COLUMNS))
+        append_once(bad, lake.quarantine(name), f"quarantine:{name}", batch_id,
+                    properties=no_personal_stats)
+        if source_columns:  # (none when no row of the batch could be parsed)
+            append_once(good, lake.bronze(name), f"bronze:{name}", batch_id, merge_schema=True,
+                        properties=no_personal_stats)
         _write_log(spark, lake, name, batch_id, new, stats, landed_at)
     finally:
         checked.unpersist()
@@ -127,6 +152,7 @@ def land_source(
         rows_quarantined=sum(s[1] for s in stats.values()),
         files_already_landed=len(landed),
         quarantine_reasons=reasons,
+        rows_suppressed=sum(s[2] for s in stats.values()),
     )
 
 
@@ -140,55 +166,89 @@ def landed_files(spark: SparkSession, lake: Lake, name: str) -> tuple[set[str], 
 
 
 def _check_columns(raw: DataFrame, name: str, source: Source, files: list[SourceFile]) -> None:
+    if not _source_columns(raw):
+        return  # no row could be parsed at all: every row goes to quarantine as unreadable
     missing = missing_columns(raw, source.required_columns())
     if missing:
         shown = ", ".join(f.path for f in files)
         raise SourceError(
             f"source '{name}': required column(s) {missing} missing in {shown} "
-            f"(columns found: {[c for c in raw.columns if c not in (FILE_COL, CORRUPT_COL)]})"
+            f"(columns found: {[c for c in raw.columns if c not in READER_COLUMNS]})"
         )
 
 
-def _with_optional_columns(raw: DataFrame, source: Source) -> DataFrame:
-    """Add as null the top-level optional columns a batch lacks, so mappings still resolve."""
+def _with_optional_columns(
+    raw: DataFrame, name: str, source: Source, files: list[SourceFile], reference: T.StructType | None
+) -> DataFrame:
+    """Add as null the top-level optional columns a batch lacks, so mappings still resolve.
+
+    The null takes bronze's type for the column where bronze has it (so the append does not
+    clash), else text. Under schema_drift.missing_columns: fail, a lacking column fails.
+    """
     absent = {name.split(".")[0] for name in referenced_columns(source)}
     absent = {bronze_column_name(c) for c in absent} - set(raw.columns)
+    if absent and source.schema_drift.missing_columns == "fail" and _source_columns(raw):
+        raise SourceError(
+            f"source '{name}': optional column(s) {sorted(absent)} missing in "
+            f"{', '.join(f.path for f in files)} and schema_drift.missing_columns is 'fail'"
+        )
+    types = {f.name: f.dataType for f in (reference.fields if reference else [])}
     for column in sorted(absent):
-        raw = raw.withColumn(column, F.lit(None).cast("string"))
+        raw = raw.withColumn(column, F.lit(None).cast(types.get(column, T.StringType())))
     return raw
 
 
+def _raw_text(source_columns: list[str]):
+    """A quarantined row as it came: the unparsed text, else its values as JSON."""
+    if not source_columns:
+        return F.col(CORRUPT_COL)
+    return F.coalesce(F.col(CORRUPT_COL), F.to_json(F.struct(*[F.col(f"`{c}`") for c in source_columns])))
+
+
+def _source_columns(raw: DataFrame) -> list[str]:
+    return [c for c in raw.columns if c not in READER_COLUMNS]
+
+
 def _with_reasons(raw: DataFrame, source: Source, model: Model) -> DataFrame:
-    """Each row with why it cannot land (null if it can)."""
-    malformed = F.when(F.col(CORRUPT_COL).isNotNull(), F.lit(MALFORMED[source.format]))
-    return raw.withColumn(REASON_COL, F.coalesce(malformed, row_problems(source, model)))
+    """Each row with why it cannot land (null if it can): unreadable, badly encoded, or invalid."""
+    encoding = str(source.options.get("encoding", "UTF-8"))
+    not_encoded = F.lit(NOT_UTF8.format(encoding=encoding))
+    corrupt = F.col(CORRUPT_COL)
+    badly_encoded = ~F.is_valid_utf8(corrupt) | corrupt.contains(REPLACEMENT_CHAR)
+    unreadable = F.when(badly_encoded, not_encoded).when(
+        corrupt.isNotNull(), F.lit(MALFORMED[source.format])
+    )
+    values = [c for c in raw.columns if c not in READER_COLUMNS]
+    replaced = F.when(
+        F.to_json(F.struct(*[F.col(f"`{c}`") for c in values])).contains(REPLACEMENT_CHAR), not_encoded
+    ) if values and source.format != "parquet" else F.lit(None)
+    reasons = [F.col(READ_PROBLEM_COL), unreadable, replaced, row_problems(source, model)]
+    return raw.withColumn(REASON_COL, F.coalesce(*[r.cast("string") for r in reasons]))
 
 
-def _file_stats(checked: DataFrame) -> dict[str, tuple[int, int]]:
-    """file -> (rows landed, rows quarantined)."""
+def _file_stats(checked: DataFrame) -> dict[str, tuple[int, int, int]]:
+    """file -> (rows landed, rows quarantined, rows suppressed)."""
     rows = (
         checked.groupBy(FILE_COL)
         .agg(
-            F.count_if(F.col(REASON_COL).isNull()).alias("good"),
+            F.count_if(F.col(REASON_COL).isNull() & ~F.col(SUPPRESSED_COL)).alias("good"),
             F.count_if(F.col(REASON_COL).isNotNull()).alias("bad"),
+            F.count_if(F.col(SUPPRESSED_COL)).alias("suppressed"),
         )
         .collect()
     )
-    return {r[FILE_COL]: (r["good"], r["bad"]) for r in rows}
+    return {r[FILE_COL]: (r["good"], r["bad"], r["suppressed"]) for r in rows}
 
 
-def _check_drift(spark: SparkSession, lake: Lake, name: str, source: Source, good: DataFrame) -> None:
-    """Under the 'fail' drift policy, refuse a batch that brings columns bronze does not have."""
-    if source.schema_drift != "fail":
+def _check_drift(name: str, source: Source, good: DataFrame, reference: T.StructType | None) -> None:
+    """Under schema_drift.new_columns: fail, refuse a batch that brings columns bronze lacks."""
+    if source.schema_drift.new_columns != "fail" or reference is None:
         return
-    existing = read_table(spark, lake.bronze(name))
-    if existing is None:
-        return
-    added = sorted(set(good.columns) - set(existing.columns))
+    added = sorted(set(good.columns) - set(reference.fieldNames()))
     if added:
         raise SourceError(
-            f"source '{name}': new column(s) {added} and schema_drift is 'fail'; "
-            "set schema_drift: evolve in sources.yaml to accept them"
+            f"source '{name}': new column(s) {added} and schema_drift.new_columns is 'fail'; "
+            "set it to evolve in sources.yaml to accept them"
         )
 
 
@@ -198,11 +258,11 @@ def _write_log(
     name: str,
     batch_id: int,
     files: list[SourceFile],
-    stats: dict[str, tuple[int, int]],
+    stats: dict[str, tuple[int, int, int]],
     landed_at: datetime,
 ) -> None:
     rows = [
-        (name, f.path, f.size, f.modified_at, batch_id, *stats.get(f.path, (0, 0)), landed_at)
+        (name, f.path, f.size, f.modified_at, batch_id, *stats.get(f.path, (0, 0, 0))[:2], landed_at)
         for f in files
     ]
     log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)

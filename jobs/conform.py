@@ -12,7 +12,7 @@ import re
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from schemas.model import Attribute, Model
+from schemas.model import Attribute, Bound, Model
 from schemas.sources import ColumnMapping, Source
 from schemas.tables import KEY_SEPARATOR, SPARK_TYPES
 
@@ -96,8 +96,34 @@ def row_problems(source: Source, model: Model) -> Column:
                 F.concat(F.lit(f"{attr}: '"), shown, F.lit(f"' is not a valid {kind}")),
             )
         )
+        messages += range_problems(attr, attributes[attr], typed, shown)
     problems = F.array_compact(F.array(*messages))
     return F.when(F.size(problems) > 0, F.array_join(problems, "; "))
+
+
+def range_problems(attr: str, attribute: Attribute, typed: Column, shown: Column) -> list[Column]:
+    """Messages for a typed value outside the attribute's declared min/max (null when inside)."""
+    checks = []
+    for bound, word, outside in (
+        (attribute.min, "below the minimum", lambda v, b: v < b),
+        (attribute.max, "above the maximum", lambda v, b: v > b),
+    ):
+        if bound is None:
+            continue
+        checks.append(
+            F.when(
+                outside(typed, bound_value(bound, attribute.type)),
+                F.concat(F.lit(f"{attr}: '"), shown, F.lit(f"' is {word} {bound}")),
+            )
+        )
+    return checks
+
+
+def bound_value(bound: Bound, kind: str) -> Column:
+    """A declared range bound as a Spark value of the attribute's type ('now' is the clock)."""
+    if bound == "now":
+        return F.current_date() if kind == "date" else F.current_timestamp()
+    return F.lit(str(bound) if isinstance(bound, str) else bound).cast(SPARK_TYPES[kind])
 
 
 def missing_columns(df: DataFrame, columns: list[str]) -> list[str]:

@@ -2,10 +2,56 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from delta.exceptions import (
+    ConcurrentAppendException,
+    ConcurrentDeleteDeleteException,
+    ConcurrentDeleteReadException,
+    ConcurrentTransactionException,
+    ConcurrentWriteException,
+    DeltaConcurrentModificationException,
+    MetadataChangedException,
+    ProtocolChangedException,
+)
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
 
 APP_ID_PREFIX = "customer-insights"
+CONFLICT_ATTEMPTS = 4
+# Delta's commit conflicts; in Python they share no base class but PySparkException.
+CONFLICTS = (
+    DeltaConcurrentModificationException, ConcurrentWriteException, MetadataChangedException,
+    ProtocolChangedException, ConcurrentAppendException, ConcurrentDeleteReadException,
+    ConcurrentDeleteDeleteException, ConcurrentTransactionException,
+)
+
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+
+def retry_on_conflict(write: Callable[[], R], what: str, attempts: int = CONFLICT_ATTEMPTS) -> R:
+    """Run a Delta write, retrying when a concurrent writer committed first.
+
+    Delta's optimistic concurrency lets one of two concurrent commits win; the loser gets a
+    ConcurrentModificationException and its files never become part of the table. Retrying
+    re-reads the table, so only writes that are idempotent on re-run belong here (appends with
+    a transaction id, MERGE by key, overwrites).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except CONFLICTS as exc:
+            if attempt == attempts:
+                raise
+            log.warning("%s: concurrent commit (%s), retry %d of %d", what,
+                        type(exc).__name__, attempt, attempts - 1)
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
@@ -21,21 +67,52 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
 
 
 def append_once(
-    df: DataFrame, path: str, app_id: str, version: int, merge_schema: bool = False
+    df: DataFrame,
+    path: str,
+    app_id: str,
+    version: int,
+    merge_schema: bool = False,
+    properties: dict[str, str] | None = None,
 ) -> None:
     """Append df unless this (app_id, version) already committed to the table.
 
     Delta records the pair in the same atomic commit as the rows, so a retried batch after a
-    crash is written exactly once, with no bookkeeping of our own.
+    crash is written exactly once, with no bookkeeping of our own. `properties` (delta.*)
+    are set when this append creates the table.
     """
-    (
-        df.write.format("delta")
-        .mode("append")
-        .option("txnAppId", f"{APP_ID_PREFIX}:{app_id}")
-        .option("txnVersion", version)
-        .option("mergeSchema", str(merge_schema).lower())
-        .save(path)
+    creates = properties and not table_exists(df.sparkSession, path)
+    retry_on_conflict(
+        lambda: (
+            df.write.format("delta")
+            .mode("append")
+            .option("txnAppId", f"{APP_ID_PREFIX}:{app_id}")
+            .option("txnVersion", version)
+            .option("mergeSchema", str(merge_schema).lower())
+            .options(**(properties if creates else {}))
+            .save(path)
+        ),
+        f"append to {path}",
     )
+
+
+def stats_only_on(columns: list[str], schema: T.StructType | None = None) -> dict[str, str]:
+    """Table properties that keep Delta's per-file min/max statistics to these columns.
+
+    Statistics live in the transaction log, which VACUUM never cleans: keeping personal data
+    out of them is what lets `insights forget` leave no trace in a table's history. With a
+    schema, columns of types Delta keeps no statistics for (boolean, nested) are left out.
+    """
+    if schema is not None:
+        kinds = {f.name: f.dataType for f in schema.fields}
+        columns = [c for c in columns if isinstance(kinds.get(c), STATS_TYPES)]
+    return {"delta.dataSkippingStatsColumns": ",".join(columns)}
+
+
+# Types Delta collects min/max statistics for (data skipping).
+STATS_TYPES = (
+    T.StringType, T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType,
+    T.DecimalType, T.DateType, T.TimestampType,
+)
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:

@@ -8,26 +8,37 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import bronze_column_name
+from jobs.conform import SourceError, bronze_column_name
 from schemas.sources import Source
 from schemas.tables import FILE_COL
 
 CORRUPT_COL = "_corrupt_record"
+# Why a whole file's rows cannot land as they are (e.g. a column changed type), or null.
+READ_PROBLEM_COL = "_read_problem"
+READER_COLUMNS = (FILE_COL, CORRUPT_COL, READ_PROBLEM_COL)
+UTF8 = ("utf-8", "utf8")
 
 
-def read_source_files(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
-    """All rows of the files, with their file path and, for unparseable rows, the raw text.
+def read_source_files(
+    spark: SparkSession, source: Source, files: list[str], reference: T.StructType | None = None
+) -> DataFrame | None:
+    """All rows of the files, with their file path and, for rows that cannot land, the raw text.
 
     Columns are the source's own (renamed only where Delta forbids a character), plus
-    FILE_COL and CORRUPT_COL. None when the files hold no columns at all (empty files).
+    FILE_COL, CORRUPT_COL and READ_PROBLEM_COL. `reference` is the bronze schema landed so
+    far: typed (Parquet) columns whose type changed against it are flagged, not merged.
+    None when the files hold no columns at all (empty files).
     """
-    readers = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet}
-    df = readers[source.format](spark, source, files)
+    if source.format == "parquet":
+        df = _read_parquet(spark, source, files, reference)
+    else:
+        df = {"csv": _read_csv, "json": _read_json}[source.format](spark, source, files)
     if df is None:
         return None
-    if CORRUPT_COL not in df.columns:
-        df = df.withColumn(CORRUPT_COL, F.lit(None).cast("string"))
-    return df.toDF(*[c if c in (FILE_COL, CORRUPT_COL) else bronze_column_name(c) for c in df.columns])
+    for column in (CORRUPT_COL, READ_PROBLEM_COL):
+        if column not in df.columns:
+            df = df.withColumn(column, F.lit(None).cast("string"))
+    return df.toDF(*[c if c in READER_COLUMNS else bronze_column_name(c) for c in df.columns])
 
 
 def _reader_options(source: Source) -> dict[str, str]:
@@ -64,6 +75,8 @@ def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFram
 def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """JSON lines with leaf values as text (nested structure kept), broken lines kept raw."""
     options = {"primitivesAsString": "true"} | _reader_options(source)
+    if options.get("encoding", "utf-8").lower() not in UTF8:
+        options.setdefault("lineSep", "\n")  # Spark needs it to split lines in other encodings
     df = (
         spark.read.options(**options)
         .option("mode", "PERMISSIVE")
@@ -72,15 +85,86 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
     )
     if not df.columns:
         return None
+    if df.columns == [CORRUPT_COL]:  # no line parsed: Spark refuses queries of only this column
+        text = spark.read.options(**{k: v for k, v in options.items() if k in ("encoding", "lineSep")})
+        lines = text.text(files).where(F.trim("value") != "")
+        return lines.select(F.col("value").alias(CORRUPT_COL), F.col("_metadata.file_path").alias(FILE_COL))
     return df.select("*", F.col("_metadata.file_path").alias(FILE_COL))
 
 
-def _read_parquet(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
-    """Parquet as typed by its writer; schemas of several files are merged."""
-    df = spark.read.options(**({"mergeSchema": "true"} | _reader_options(source))).parquet(*files)
-    if not df.columns:
-        return None
-    return df.select("*", F.col("_metadata.file_path").alias(FILE_COL))
+def _read_parquet(
+    spark: SparkSession, source: Source, files: list[str], reference: T.StructType | None
+) -> DataFrame | None:
+    """Parquet as typed by its writer, files grouped by schema.
+
+    A column whose type differs from the reference (bronze, else the oldest file) and is not
+    a safe widening (int -> long, float -> double) is a type change: by the source's policy
+    the file's rows are flagged for quarantine with the reason, or the source fails.
+    """
+    options = _reader_options(source)
+    by_schema: dict[str, tuple[T.StructType, list[str]]] = {}
+    for file in files:
+        schema = spark.read.options(**options).parquet(file).schema
+        by_schema.setdefault(schema.json(), (schema, []))[1].append(file)
+    known = {f.name: f.dataType for f in (reference.fields if reference else [])}
+    frames = []
+    for schema, group in by_schema.values():
+        changed = {}
+        for f in schema.fields:
+            old = known.setdefault(bronze_column_name(f.name), f.dataType)
+            if f.dataType != old and not _widens(f.dataType, old):
+                changed[f.name] = (old, f.dataType)
+        df = spark.read.options(**options).parquet(*group)
+        if not df.columns:
+            continue
+        with_file = df.select("*", F.col("_metadata.file_path").alias(FILE_COL))
+        if changed:
+            with_file = _type_changed(with_file, source, group, changed)
+        frames.append(with_file.select(
+            *[_cast_to(c, known.get(bronze_column_name(c))) for c in df.columns],
+            *[c for c in READER_COLUMNS if c in with_file.columns],
+        ))
+    return _union(frames)
+
+
+def _widens(new: T.DataType, old: T.DataType) -> bool:
+    """Whether values of type new fit losslessly into a column of type old."""
+    widening = {
+        (T.ByteType, T.ShortType), (T.ByteType, T.IntegerType), (T.ByteType, T.LongType),
+        (T.ShortType, T.IntegerType), (T.ShortType, T.LongType), (T.IntegerType, T.LongType),
+        (T.FloatType, T.DoubleType), (T.IntegerType, T.DoubleType), (T.DateType, T.TimestampType),
+    }
+    return (type(new), type(old)) in widening
+
+
+def _cast_to(column: str, kind: T.DataType | None):
+    col = F.col(f"`{column}`")
+    return col if kind is None else col.cast(kind).alias(column)
+
+
+def _type_changed(
+    df: DataFrame, source: Source, files: list[str], changed: dict[str, tuple[T.DataType, T.DataType]]
+) -> DataFrame:
+    """The rows of files whose columns changed type: raw JSON text and the reason, or a SourceError."""
+    described = "; ".join(
+        f"column '{name}' is {new.simpleString()} here but {old.simpleString()} in bronze"
+        for name, (old, new) in sorted(changed.items())
+    )
+    if source.schema_drift.type_changes == "fail":
+        raise SourceError(
+            f"type change in {', '.join(files)}: {described} "
+            "(schema_drift.type_changes is 'fail'; set it to 'quarantine' to land the other files)"
+        )
+    columns = [c for c in df.columns if c != FILE_COL]
+    raw = F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns]))
+    # The changed columns are nulled so the file still unions with the others; the row keeps
+    # its raw text and the reason, and quarantine receives it.
+    return df.select(
+        *[F.lit(None).alias(c) if c in changed else F.col(f"`{c}`") for c in columns],
+        F.col(FILE_COL),
+        raw.alias(CORRUPT_COL),
+        F.lit(f"type change: {described}").alias(READ_PROBLEM_COL),
+    )
 
 
 def _union(frames: list[DataFrame]) -> DataFrame | None:

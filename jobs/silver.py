@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import mapped_columns, record_id, source_key
-from jobs.delta import read_table
+from jobs.delta import read_table, retry_on_conflict, stats_only_on
 from jobs.normalize import normalizer
 from schemas.model import InteractionType, Model
 from schemas.sources import Source
@@ -150,9 +150,14 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
                 conform_source(bronze, name, source, model, workspace.settings.defaults.country)
             )
     columns = silver_columns(model, type_name)
+    if existing is None:  # downstream readers expect the table even before data arrives
+        personal = {a for a, spec in model.attributes_of(type_name).items() if spec.pii}
+        retry_on_conflict(
+            lambda: create_silver_table(spark, path, silver_schema(model, type_name),
+                                        stats_columns=[c for c in columns if c not in personal]),
+            f"create {path}",
+        )
     if not frames:
-        if existing is None:  # downstream readers expect the table even before data arrives
-            create_silver_table(spark, path, silver_schema(model, type_name))
         total = existing.count() if existing is not None else 0
         return SilverResult(type_name, 0, 0, 0, total)
     conformed = frames[0]
@@ -163,34 +168,44 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     return merge_into(spark, latest, path, type_name)
 
 
-def create_silver_table(spark: SparkSession, path: str, schema: T.StructType) -> None:
+def create_silver_table(
+    spark: SparkSession, path: str, schema: T.StructType, stats_columns: list[str] | None = None
+) -> None:
     """An empty silver table whose changes downstream jobs can read incrementally (change data feed).
 
     The change data feed is a writer feature only: readers (delta-rs, Power BI) still see
-    reader protocol 1.
+    reader protocol 1. stats_columns: the only columns whose min/max go into the Delta log
+    (personal data kept out, so `insights forget` leaves none in the table's history).
     """
-    (
+    builder = (
         DeltaTable.createIfNotExists(spark)
         .location(path)
         .addColumns(schema)
         .property("delta.enableChangeDataFeed", "true")
-        .execute()
     )
+    for key, value in stats_only_on(stats_columns, schema).items() if stats_columns else ():
+        builder = builder.property(key, value)
+    builder.execute()
 
 
 def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) -> SilverResult:
     """Upsert: insert new records, update records whose content changed in a newer batch."""
     if read_table(spark, path) is None:
-        create_silver_table(spark, path, latest.schema)
+        retry_on_conflict(lambda: create_silver_table(spark, path, latest.schema), f"create {path}")
     target = DeltaTable.forPath(spark, path)
     before = _version(target)
-    (
-        target.alias("t")
-        .merge(latest.alias("s"), f"t.{RECORD_ID} = s.{RECORD_ID}")
-        .whenMatchedUpdateAll(condition=f"s.{ROW_HASH} <> t.{ROW_HASH} AND s.{BATCH_COL} >= t.{BATCH_COL}")
-        .whenNotMatchedInsertAll()
-        .withSchemaEvolution()
-        .execute()
+    # A concurrent run merging the same records wins or loses as a whole; the loser re-merges,
+    # and the row-hash condition makes that a no-op for records the winner already wrote.
+    retry_on_conflict(
+        lambda: (
+            target.alias("t")
+            .merge(latest.alias("s"), f"t.{RECORD_ID} = s.{RECORD_ID}")
+            .whenMatchedUpdateAll(condition=f"s.{ROW_HASH} <> t.{ROW_HASH} AND s.{BATCH_COL} >= t.{BATCH_COL}")
+            .whenNotMatchedInsertAll()
+            .withSchemaEvolution()
+            .execute()
+        ),
+        f"merge into {path}",
     )
     last = target.history(1).select("version", "operationMetrics").first()
     metrics = (last["operationMetrics"] or {}) if last["version"] != before else {}

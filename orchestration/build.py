@@ -11,9 +11,17 @@ import dagster as dg
 
 from orchestration.assets.bronze import bronze_assets
 from orchestration.assets.gold import gold_assets
+from orchestration.assets.kpis import kpi_assets
+from orchestration.assets.segments import segment_assets
+from orchestration.assets.identity import identity_assets
 from orchestration.assets.silver import silver_assets
+from orchestration.assets.predictions import prediction_assets, retrain_schedules
 from orchestration.automation import all_assets_job, daily_schedule, new_file_sensors
-from orchestration.checks import silver_checks
+from orchestration.kpi_checks import kpi_range_checks
+from orchestration.checks import gold_checks, silver_checks
+from orchestration.identity_checks import identity_checks
+from orchestration.assets.activity import activity_assets
+from orchestration.maintenance import vacuum_schedules
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
 from schemas.workspace import Workspace, load_workspace
 
@@ -54,11 +62,22 @@ ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
     bronze_assets,
     silver_assets,
     gold_assets,
+    activity_assets,
+    identity_assets,
+    kpi_assets,
+    segment_assets,
+    prediction_assets,
 ]
 CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
     silver_checks,
+    gold_checks,
+    identity_checks,
+    kpi_range_checks,
 ]
-SCHEDULE_FACTORIES: list[Callable[[Workspace], list[dg.ScheduleDefinition]]] = []
+SCHEDULE_FACTORIES: list[Callable[[Workspace], list[dg.ScheduleDefinition]]] = [
+    vacuum_schedules,
+    retrain_schedules,
+]
 SENSOR_FACTORIES: list[Callable[[Workspace], list[dg.SensorDefinition]]] = [
     new_file_sensors,
 ]

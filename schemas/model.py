@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AttributeType = Literal["string", "long", "double", "decimal", "boolean", "date", "timestamp"]
 Normalizer = Literal["email", "phone", "name", "country", "postcode", "lower", "upper", "trim"]
 Cardinality = Literal["one_to_one", "many_to_one", "one_to_many", "many_to_many"]
+# A range bound: a number, a date or timestamp (YAML or ISO text), or "now".
+Bound = int | float | datetime | date | str
 
 # Every interaction carries its time under this name in silver, whatever the source calls it.
 OCCURRED_AT = "occurred_at"
@@ -30,6 +33,56 @@ class Attribute(Strict):
     )
     description: str = Field(default="", description="what the attribute means, shown in the UI")
     pii: bool = Field(default=False, description="personal data: removed by `insights forget`")
+    min: Bound | None = Field(
+        default=None,
+        description="smallest valid value (numbers, dates, timestamps; `now` for the clock): "
+        "rows below it are quarantined in bronze",
+    )
+    max: Bound | None = Field(
+        default=None,
+        description="largest valid value (numbers, dates, timestamps; `now` for the clock): "
+        "rows above it are quarantined in bronze",
+    )
+
+    @model_validator(mode="after")
+    def _bounds_fit_the_type(self) -> Attribute:
+        for name in ("min", "max"):
+            problem = bound_problem(self.type, getattr(self, name))
+            if problem:
+                raise ValueError(f"'{name}': {problem}")
+        low, high = self.min, self.max
+        if low is not None and high is not None and "now" not in (low, high):
+            if _as_comparable(low) > _as_comparable(high):
+                raise ValueError(f"'min' ({low}) is greater than 'max' ({high})")
+        return self
+
+
+def bound_problem(kind: str, value: Bound | None) -> str | None:
+    """Why a range bound does not suit an attribute type, or None if it does."""
+    if value is None:
+        return None
+    if kind in ("long", "double", "decimal"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else f"a {kind} attribute needs a number, not {value!r}"
+    if kind in ("date", "timestamp"):
+        if value == "now" or isinstance(value, date | datetime):
+            return None
+        try:
+            datetime.fromisoformat(str(value))
+        except ValueError:
+            return f"a {kind} attribute needs an ISO date or 'now', not {value!r}"
+        return None
+    return f"ranges apply to numbers, dates and timestamps, not to {kind} attributes"
+
+
+def _as_comparable(value: Bound) -> float | datetime:
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=None)
 
 
 class ProfileType(Strict):

@@ -9,7 +9,27 @@ from pydantic import Field, field_validator, model_validator
 from schemas.model import Strict
 
 SourceFormat = Literal["csv", "json", "parquet"]
-DriftPolicy = Literal["evolve", "fail"]
+NewColumnPolicy = Literal["evolve", "fail"]
+MissingColumnPolicy = Literal["tolerate", "fail"]
+TypeChangePolicy = Literal["quarantine", "fail"]
+
+
+class SchemaDrift(Strict):
+    """What landing does when a source's files stop looking like what bronze already holds."""
+
+    new_columns: NewColumnPolicy = Field(
+        default="evolve", description="a column bronze lacks: evolve (add it to bronze) or fail the source"
+    )
+    missing_columns: MissingColumnPolicy = Field(
+        default="tolerate",
+        description="an optional (not key, not required) column a file lacks: tolerate (land it "
+        "as null) or fail the source; a missing required column always fails",
+    )
+    type_changes: TypeChangePolicy = Field(
+        default="quarantine",
+        description="a typed (Parquet) column whose type differs from bronze's: quarantine the "
+        "file's rows with the reason, or fail the source",
+    )
 
 
 class ColumnMapping(Strict):
@@ -104,9 +124,16 @@ class Source(Strict):
         default_factory=dict, description="interactions: role -> how a row points at the profile"
     )
     priority: int = Field(default=100, description="lower wins when sources disagree")
-    schema_drift: DriftPolicy = Field(
-        default="evolve", description="new columns: evolve the bronze schema, or fail the source"
+    schema_drift: SchemaDrift = Field(
+        default_factory=SchemaDrift,
+        description="policy for new, missing and retyped columns (`evolve`/`fail` is short for "
+        "{new_columns: ...})",
     )
+
+    @field_validator("schema_drift", mode="before")
+    @classmethod
+    def _drift_shorthand(cls, value: Any) -> Any:
+        return {"new_columns": value} if isinstance(value, str) else value
 
     @field_validator("key", mode="before")
     @classmethod

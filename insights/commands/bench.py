@@ -11,7 +11,11 @@ def bench() -> None:
 
 
 def _register() -> None:
-    for command in []:
+    from insights.bench.kpis import kpis
+    from insights.commands.bench_match import match
+    from insights.bench.scoring import scoring
+
+    for command in [kpis, scoring, match]:
         bench.add_command(command)
 
 

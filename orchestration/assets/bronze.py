@@ -44,7 +44,8 @@ def _bronze_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
         session, paths = spark.session(), lake.lake
         location = workspace.source_location(name)
         context.log.info(f"landing {name} from {location}")
-        result = land_source(session, name, source, workspace.model, location, paths)
+        result = land_source(session, name, source, workspace.model, location, paths,
+                             region=workspace.settings.defaults.country)
         if result.batch_id is None:
             context.log.info(f"{name}: nothing new ({result.files_already_landed} file(s) already landed)")
         else:
@@ -58,6 +59,7 @@ def _bronze_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
             "files_already_landed": result.files_already_landed,
             "rows_landed": result.rows_landed,
             "rows_quarantined": result.rows_quarantined,
+            "rows_suppressed": result.rows_suppressed,
         }
         reasons = "\n".join(f"| {r} | {n} |" for r, n in sorted(result.quarantine_reasons.items()))
         yield dg.MaterializeResult(

@@ -8,6 +8,8 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from jobs.delta import read_table, table_version
+from schemas.tables import GOLD, IDENTITY_MAP, INTERACTION_CUSTOMERS
+from schemas.workspace import Workspace
 
 
 def table_metadata(spark: SparkSession, path: str, preview_rows: int = 5) -> dict[str, Any]:
@@ -28,3 +30,10 @@ def table_metadata(spark: SparkSession, path: str, preview_rows: int = 5) -> dic
 def asset_key(layer: str, name: str) -> dg.AssetKey:
     """Asset keys mirror lake paths: <layer>/<name>."""
     return dg.AssetKey([layer, name])
+
+
+def identity_deps(workspace: Workspace) -> list[dg.AssetKey]:
+    """Identity resolution's outputs, which every per-customer table must wait for when the workspace matches."""
+    if workspace.section("match") is None:
+        return []
+    return [asset_key(GOLD, IDENTITY_MAP), asset_key(GOLD, INTERACTION_CUSTOMERS)]

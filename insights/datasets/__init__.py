@@ -1,0 +1,1 @@
+"""Real, published data sets loaded into example workspaces without network access."""

@@ -1,0 +1,78 @@
+"""Accuracy of clusters against ground truth: pairwise and exact-cluster precision, recall, F1.
+
+Pairwise: a pair of records counts as predicted when both share a customer_id, as true when
+both share an entity; counted from cluster sizes, never by listing pairs, so it scales.
+Cluster: a predicted cluster is right when it holds exactly the records of one true entity.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def _metrics(tp: float, predicted: float, true: float, exact: int, n_pred: int, n_true: int) -> dict[str, float]:
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / true if true else 1.0
+    c_precision = exact / n_pred if n_pred else 1.0
+    c_recall = exact / n_true if n_true else 1.0
+    return {
+        "pairwise_precision": precision,
+        "pairwise_recall": recall,
+        "pairwise_f1": _f1(precision, recall),
+        "cluster_precision": c_precision,
+        "cluster_recall": c_recall,
+        "cluster_f1": _f1(c_precision, c_recall),
+        "true_pairs": float(true),
+        "predicted_pairs": float(predicted),
+        "records": float(0),
+    }
+
+
+def cluster_quality(assigned: DataFrame, labels: DataFrame, predicted: str = "customer_id", truth: str = "entity") -> dict[str, float]:
+    """Metrics over the records present in both (record_id, predicted) and (record_id, truth)."""
+    both = assigned.select("record_id", F.col(predicted).alias("p")).join(
+        labels.select("record_id", F.col(truth).alias("t")), "record_id"
+    ).persist()
+    try:
+        pairs = lambda n: n * (n - 1) / 2  # noqa: E731
+        cells = both.groupBy("p", "t").agg(F.count(F.lit(1)).alias("n"))
+        tp = cells.agg(F.sum(pairs(F.col("n")))).first()[0] or 0
+        pred = both.groupBy("p").agg(F.count(F.lit(1)).alias("n"))
+        true = both.groupBy("t").agg(F.count(F.lit(1)).alias("n"))
+        predicted_pairs = pred.agg(F.sum(pairs(F.col("n")))).first()[0] or 0
+        true_pairs = true.agg(F.sum(pairs(F.col("n")))).first()[0] or 0
+        p_parts = cells.groupBy("p").agg(F.count(F.lit(1)).alias("k"))
+        t_parts = cells.groupBy("t").agg(F.count(F.lit(1)).alias("k"))
+        exact = (
+            cells.join(p_parts.where("k = 1").select("p"), "p").join(t_parts.where("k = 1").select("t"), "t").count()
+        )
+        metrics = _metrics(tp, predicted_pairs, true_pairs, exact, pred.count(), true.count())
+        metrics["records"] = float(both.count())
+        return metrics
+    finally:
+        both.unpersist()
+
+
+def cluster_quality_pandas(assigned: pd.DataFrame, labels: pd.DataFrame, predicted: str = "customer_id",
+                           truth: str = "entity") -> dict[str, float]:
+    """The same metrics in pandas (benchmarks, and an independent check of the Spark version)."""
+    both = assigned[["record_id", predicted]].merge(labels[["record_id", truth]], on="record_id")
+    both.columns = ["record_id", "p", "t"]
+    cells = both.groupby(["p", "t"]).size()
+    pairs = lambda s: float((s * (s - 1) / 2).sum())  # noqa: E731
+    tp = pairs(cells)
+    pred = both.groupby("p").size()
+    true = both.groupby("t").size()
+    p_parts = cells.reset_index().groupby("p").size()
+    t_parts = cells.reset_index().groupby("t").size()
+    flat = cells.reset_index()
+    exact = int((flat["p"].map(p_parts).eq(1) & flat["t"].map(t_parts).eq(1)).sum())
+    metrics = _metrics(tp, pairs(pred), pairs(true), exact, len(pred), len(true))
+    metrics["records"] = float(len(both))
+    return metrics

@@ -1,0 +1,84 @@
+"""The lake as a whole: which Delta tables it holds, their history, and vacuuming old files.
+
+Works on any file system Spark can reach (local path, abfss://), through Hadoop's FileSystem,
+so the same code lists a laptop lake and an ADLS one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from jobs.delta import table_exists
+from schemas.privacy import DEFAULT_RETENTION_HOURS
+from schemas.tables import Lake
+
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+
+
+@dataclass(frozen=True)
+class LakeTable:
+    """One Delta table under the lake root: its layer, name and full path."""
+
+    layer: str
+    name: str
+    path: str
+
+    @property
+    def key(self) -> str:
+        """'<layer>/<name>', the table's lake path and Dagster asset key."""
+        return f"{self.layer}/{self.name}"
+
+
+def lake_tables(spark: SparkSession, lake: Lake) -> list[LakeTable]:
+    """Every Delta table at <root>/<layer>/<name>, sorted by layer and name."""
+    jvm = spark.sparkContext._jvm  # noqa: SLF001 - Hadoop FS is only reachable through the gateway
+    pattern = jvm.org.apache.hadoop.fs.Path(f"{lake.root.rstrip('/')}/*/*/_delta_log")
+    fs = pattern.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+    found = []
+    for status in fs.globStatus(pattern) or []:
+        table = status.getPath().getParent()
+        found.append((table.getParent().getName(), table.getName()))
+    return [LakeTable(layer, name, lake.path(layer, name)) for layer, name in sorted(found)]
+
+
+def previous_row_count(spark: SparkSession, path: str) -> int | None:
+    """Rows of the version before the latest (time travel), or None when there is none."""
+    if not table_exists(spark, path):
+        return None
+    latest = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    if latest == 0:
+        return None
+    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count()
+
+
+@contextmanager
+def retention_check_off(spark: SparkSession, retention_hours: float) -> Iterator[None]:
+    """Allow VACUUM below Delta's 7-day safety floor for this block only, when asked to."""
+    if retention_hours >= DEFAULT_RETENTION_HOURS:
+        yield
+        return
+    before = spark.conf.get(RETENTION_CHECK, "true")
+    spark.conf.set(RETENTION_CHECK, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(RETENTION_CHECK, before)
+
+
+def vacuum_tables(spark: SparkSession, tables: list[LakeTable], retention_hours: float) -> list[str]:
+    """VACUUM each table: files no current version needs and older than the retention go.
+
+    Files of removed versions, orphans of crashed writes and change-data files all older
+    than the retention are deleted, so time travel cannot return what a DELETE removed.
+    """
+    done = []
+    with retention_check_off(spark, retention_hours):
+        for table in tables:
+            DeltaTable.forPath(spark, table.path).vacuum(retention_hours)
+            done.append(table.key)
+    return done

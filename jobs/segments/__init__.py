@@ -1,0 +1,5 @@
+"""Segments: rules over customers evaluated in one pass, membership kept with entries and exits."""
+
+from jobs.segments.membership import SegmentRun, refresh_segments
+
+__all__ = ["SegmentRun", "refresh_segments"]

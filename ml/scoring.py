@@ -1,0 +1,100 @@
+"""Batch scoring: the champion of each prediction scores every customer into gold/scores.
+
+Features are computed as of the end of the data (midnight after the newest interaction), with
+the same code training used; each prediction's rows replace only that prediction's previous
+rows (Delta replaceWhere), so the table holds one row per customer and prediction. Each row
+carries the fingerprint of the data it was scored on; scoring again with the same champion on
+the same data is skipped, so a re-run leaves the table unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.delta import read_table
+from ml.evaluation import SCORE
+from ml.features import FeatureSources, build_features
+from ml.pipeline import data_end, dfs_tmpdir
+from ml.registry import CHAMPION, champion_version, load, model_name
+from ml.training import scores
+from schemas.predictions import Prediction
+from schemas.tables import CUSTOMER_ID, SCORES, Lake
+from schemas.workspace import Workspace
+
+SCORES_SCHEMA = T.StructType([
+    T.StructField(CUSTOMER_ID, T.StringType()),
+    T.StructField("prediction", T.StringType()),
+    T.StructField("score", T.DoubleType()),
+    T.StructField("model_name", T.StringType()),
+    T.StructField("model_version", T.LongType()),
+    T.StructField("scored_at", T.TimestampType()),
+    T.StructField("as_of", T.TimestampType()),
+    T.StructField("data_fingerprint", T.StringType()),
+])
+
+
+class NoChampion(RuntimeError):
+    """A prediction has no champion model yet: train it first."""
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    prediction: str
+    model_name: str
+    model_version: int
+    rows: int
+    as_of: datetime
+
+
+def last_scoring(spark: SparkSession, lake: Lake, prediction: str) -> tuple[int, str] | None:
+    """(model_version, data_fingerprint) a prediction's current rows were scored with, if one of each."""
+    table = read_table(spark, lake.gold(SCORES))
+    if table is None or "data_fingerprint" not in table.columns:
+        return None
+    seen = (table.where(F.col("prediction") == prediction).select("model_version", "data_fingerprint")
+            .distinct().limit(2).collect())
+    return (seen[0][0], seen[0][1]) if len(seen) == 1 else None
+
+
+def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
+                     scored_at: datetime | None = None, fingerprint: str | None = None,
+                     ) -> tuple[DataFrame, ScoringResult]:
+    """gold/scores rows of one prediction: every customer scored by the champion as of the data's end."""
+    registered = model_name(workspace.name, name)
+    version = champion_version(registered)
+    if version is None:
+        raise NoChampion(f"prediction '{name}' has no '{CHAMPION}' model in the registry yet ({registered}); "
+                         "materialise its mlflow asset first")
+    model = load(f"models:/{registered}@{CHAMPION}", dfs_tmpdir(lake))
+    as_of = data_end(spark, workspace, lake, prediction)
+    sources = FeatureSources(spark, workspace, lake)
+    features = build_features(sources, prediction, as_of, sources.customers())
+    scored = scores(model, features, prediction.outcome.kind)
+    rows = scored.select(
+        F.col(CUSTOMER_ID).cast("string"),
+        F.lit(name).alias("prediction"),
+        F.col(SCORE).alias("score"),
+        F.lit(registered).alias("model_name"),
+        F.lit(int(version.version)).cast("long").alias("model_version"),
+        F.lit(scored_at or datetime.now(UTC)).cast("timestamp").alias("scored_at"),
+        F.lit(as_of).cast("timestamp").alias("as_of"),
+        F.lit(fingerprint).cast("string").alias("data_fingerprint"),
+    )
+    return rows, ScoringResult(name, registered, int(version.version), -1, as_of)
+
+
+def write_scores(spark: SparkSession, rows: DataFrame, lake: Lake, prediction: str) -> int:
+    """Replace one prediction's rows in gold/scores (created on first use); returns rows written."""
+    path = lake.gold(SCORES)
+    DeltaTable.createIfNotExists(spark).location(path).addColumns(SCORES_SCHEMA).execute()
+    (rows.write.format("delta").mode("overwrite")
+     .option("replaceWhere", f"prediction = '{prediction}'")
+     .option("mergeSchema", "true")
+     .save(path))
+    return spark.read.format("delta").load(path).where(F.col("prediction") == prediction).count()

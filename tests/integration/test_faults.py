@@ -1,0 +1,193 @@
+"""Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver and a gold write,
+then re-run, leaves every table equal to an uninterrupted run's; two writers of one table at
+once leave it consistent.
+
+The uninterrupted run is the `example` fixture's lake (same workspace, same files). Each
+write runs in a separate driver process (tests/integration/fault_writer.py) that writes one
+Parquet file per row, so the write spans many files; the test kills the process group as soon
+as a data file exists that no Delta commit references, and proves afterwards that the commit
+never happened. The re-run happens in this process, like any later run would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import deltalake
+import pyarrow.parquet as pq
+import pytest
+
+from insights.run import run_pipeline
+from jobs.bronze import INGEST_LOG
+from orchestration.build import Environment
+from tests.integration.fingerprints import frame_fingerprint
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+ROOT = Path(__file__).resolve().parents[2]
+WALL_CLOCK = ["_ingested_at", "landed_at"]  # when a row landed differs between two runs
+KILL_TIMEOUT_S = 900
+
+
+def data_files(table: Path) -> set[str]:
+    """Parquet data files of a table (relative paths), committed or not."""
+    if not table.exists():
+        return set()
+    return {
+        str(p.relative_to(table))
+        for p in table.rglob("*.parquet")
+        if "_delta_log" not in p.parts and "_change_data" not in p.parts
+    }
+
+
+def committed_files(table: Path) -> set[str]:
+    """Every data file any committed version of the table ever added."""
+    log = table / "_delta_log"
+    added: set[str] = set()
+    if not log.exists():
+        return added
+    for commit in sorted(log.glob("*.json")):
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                added.add(action["add"]["path"])
+    for checkpoint in log.glob("*.checkpoint*.parquet"):
+        adds = pq.read_table(checkpoint, columns=["add"]).column("add").to_pylist()
+        added |= {a["path"] for a in adds if a}
+    return added
+
+
+def kill_mid_write(args: list[str], table: Path, tmp: Path) -> set[str]:
+    """Run the writer; SIGKILL it once an uncommitted data file exists; return the orphans."""
+    before = data_files(table)
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    with open(tmp / "writer.log", "w") as out:
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.fault_writer", *args, "--records-per-file", "1"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + KILL_TIMEOUT_S
+        try:
+            while writer.poll() is None and time.monotonic() < deadline:
+                if data_files(table) - before - committed_files(table):
+                    os.killpg(writer.pid, signal.SIGKILL)  # the driver: Python and its JVM
+                    break
+                time.sleep(0.02)
+        finally:
+            if writer.poll() is None:
+                os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+    log = (tmp / "writer.log").read_text()[-3000:]
+    assert writer.returncode == -signal.SIGKILL, f"writer ended on its own ({writer.returncode}):\n{log}"
+    orphans = data_files(table) - before - committed_files(table)
+    assert orphans, f"killed, but every data file is committed: the kill came too late\n{log}"
+    return orphans
+
+
+def content(table: Path, ignore: list[str] = WALL_CLOCK, where: tuple[str, str] | None = None) -> str:
+    """Fingerprint of a table's current rows (delta-rs), without wall-clock columns."""
+    frame = deltalake.DeltaTable(str(table)).to_pandas()
+    if where is not None:
+        frame = frame[frame[where[0]] == where[1]]
+    return frame_fingerprint(frame.drop(columns=[c for c in ignore if c in frame.columns]))
+
+
+def rerun(example, lake: Path, select: str):
+    env = Environment(workspace_dir=example.env.workspace_dir, lake_root=str(lake), spark_profile="test")
+    summary = run_pipeline(env, select, instance=example.instance, log_level="ERROR")
+    assert summary.success, summary.render()
+    return summary
+
+
+def copy_lake(example, target: Path, without: str) -> Path:
+    shutil.copytree(example.lake, target, ignore=shutil.ignore_patterns("mlflow"))
+    shutil.rmtree(target / without)
+    return target
+
+
+def test_kill_mid_bronze_write_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
+    lake = tmp_path / "lake"
+    select = 'key:"bronze/web_events" or key:"quarantine/web_events"'
+    orphans = kill_mid_write(
+        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", select],
+        lake / "bronze" / "web_events", tmp_path,
+    )
+    rerun(example, lake, select)
+    for table in ("bronze/web_events", "quarantine/web_events"):
+        assert content(lake / table) == content(example.lake / table), table
+    by_source = ("source", "web_events")
+    assert content(lake / "meta" / INGEST_LOG, where=by_source) == content(
+        example.lake / "meta" / INGEST_LOG, where=by_source
+    )
+    assert not orphans & committed_files(lake / "bronze" / "web_events")  # never part of the table
+
+
+def test_kill_mid_silver_merge_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
+    lake = copy_lake(example, tmp_path / "lake", "silver/web_visit")
+    kill_mid_write(
+        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", "silver/web_visit"],
+        lake / "silver" / "web_visit", tmp_path,
+    )
+    rerun(example, lake, "silver/web_visit")
+    table = "silver/web_visit"
+    assert content(lake / table, ignore=[]) == content(example.lake / table, ignore=[])
+    rows = deltalake.DeltaTable(str(lake / table)).to_pandas()
+    assert rows["record_id"].is_unique
+
+
+def test_kill_mid_gold_write_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
+    lake = copy_lake(example, tmp_path / "lake", "gold/customer_measures")
+    kill_mid_write(
+        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", "gold/customer_measures"],
+        lake / "gold" / "customer_measures", tmp_path,
+    )
+    rerun(example, lake, "gold/customer_measures")
+    table = "gold/customer_measures"
+    assert content(lake / table, ignore=[]) == content(example.lake / table, ignore=[])
+
+
+def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path, caplog):
+    from jobs.bronze import land_source
+    from schemas import load_workspace
+    from schemas.tables import Lake
+
+    lake = tmp_path / "lake"
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    ws = load_workspace(example.env.workspace_dir)
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    other = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.fault_writer", "--workspace", str(ws.root),
+         "--lake", str(lake), "--land", "web_events", "--ready", str(ready), "--go", str(go),
+         "--records-per-file", "5"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + KILL_TIMEOUT_S
+        while not ready.exists() and other.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), other.communicate()[0][-3000:]
+        spark.conf.set("spark.sql.files.maxRecordsPerFile", "5")
+        go.touch()  # both writers start now
+        mine = land_source(spark, "web_events", ws.sources["web_events"], ws.model,
+                           ws.source_location("web_events"), Lake(str(lake)))
+    finally:
+        spark.conf.unset("spark.sql.files.maxRecordsPerFile")
+        output = other.communicate(timeout=KILL_TIMEOUT_S)[0]
+    assert other.returncode == 0, output[-3000:]  # the loser retried or found its batch done
+    bronze = deltalake.DeltaTable(str(lake / "bronze" / "web_events"))
+    rows = bronze.to_pandas()
+    assert rows["event_id"].is_unique
+    assert content(lake / "bronze" / "web_events") == content(example.lake / "bronze" / "web_events")
+    writes = [h for h in bronze.history() if h["operation"] == "WRITE"]
+    assert len(writes) == 1  # one batch, committed once
+    log = deltalake.DeltaTable(str(lake / "meta" / INGEST_LOG)).to_pandas()
+    assert log["file"].is_unique and set(log["batch_id"]) == {1}
+    conflicts = "concurrent commit" in output or "concurrent commit" in caplog.text
+    print(f"landed in this process: {mine.rows_landed} rows; a conflict was retried: {conflicts}")
