@@ -60,8 +60,7 @@ def run(scale: str, profile: str, progress=print) -> list[dict[str, Any]]:
     lake = Lake(str(folder / "lake"))
     build_silver_once(spark, workspace, lake, folder, progress)
     rows_in = spark.read.format("delta").load(lake.silver(INTERACTION)).count()  # also warms Spark up
-    base = {"scale": scale, "interactions": rows_in, "cores": os.cpu_count(),
-            "note": "shared 2-core machine, other engineers' Spark jobs running"}
+    base = {"scale": scale, "interactions": rows_in, "cores": os.cpu_count()}
     results: list[dict[str, Any]] = []
 
     def record(case: str, seconds: float, **extra: Any) -> None:

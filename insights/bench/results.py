@@ -20,11 +20,12 @@ def bench_data_dir(scale: str) -> Path:
 
 
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
-    """Append the rows, stamped with time and machine, to benchmarks/results/<name>.jsonl."""
+    """Append the rows, stamped with time, machine and its load (others' jobs skew timings), to <name>.jsonl."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpu",
+        "load_1min": round(os.getloadavg()[0], 2),
     }
     path = RESULTS_DIR / f"{name}.jsonl"
     with path.open("a") as out:
