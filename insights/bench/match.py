@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from insights.bench.results import bench_data_dir
+from insights.bench.results import bench_data_dir, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = {
@@ -169,6 +169,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             metrics = cluster_quality_pandas(ids, truth)
             rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.section("match").threshold,
                              steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
+            write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
         for tool in [t for t in tools if t.startswith("splink")]:
             backend = tool.removeprefix("splink-")
@@ -185,6 +186,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             except Exception as exc:  # noqa: BLE001 - a failing peer is a result to record, not a crash
                 rows.append(base | {"tool": tool, "precision": None, "recall": None, "f1": None, "seconds": None,
                                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"})
+            write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
     finally:
         os.environ.pop("INSIGHTS_DATA", None)

@@ -17,14 +17,13 @@ TOOLS = ["customer-insights-spark", "splink-duckdb", "splink-spark"]
 def match(dataset: str, scale: str | None, tools: tuple[str, ...], as_json: bool) -> None:
     """Precision, recall, F1 and seconds of each tool; appended to benchmarks/results/match.jsonl."""
     from insights.bench.match import BenchSetupError, bench_match
-    from insights.bench.results import emit, write_results
+    from insights.bench.results import RESULTS_DIR, emit
 
     progress = (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
     try:
         rows = bench_match(dataset, scale, list(tools) or TOOLS, progress=progress)
     except BenchSetupError as exc:
         raise click.ClickException(str(exc)) from exc
-    path = write_results("match", rows)
     click.echo(emit(rows, as_json))
     if not as_json:
-        click.echo(f"appended to {path}")
+        click.echo(f"appended to {RESULTS_DIR / 'match.jsonl'}")
