@@ -103,7 +103,7 @@ def aggregate_periods(
     for part in parts[1:]:
         result = result.unionByName(part)
     if periods is not None:  # a touched week may reach outside the rows read for a touched month
-        result = result.where(_in_periods(periods))
+        result = result.where(in_periods(periods))
     return result
 
 
@@ -130,7 +130,8 @@ def period_filter(periods: Periods, grains: list[str]):
     return condition
 
 
-def _in_periods(periods: Periods):
+def in_periods(periods: Periods):
+    """Rows of gold/kpis_business whose (grain, period) is one of periods."""
     condition = F.lit(False)
     for grain, starts in periods.items():
         if starts:

@@ -24,7 +24,7 @@ from jobs.kpis.asof import resolve_as_of
 from jobs.kpis.business import COLUMNS as BUSINESS_COLUMNS
 from jobs.kpis.business import KEY as BUSINESS_KEY
 from jobs.kpis.business import Periods, add_derived as add_business_derived
-from jobs.kpis.business import aggregate_periods, business_kpis, touched_periods
+from jobs.kpis.business import aggregate_periods, business_kpis, in_periods, touched_periods
 from jobs.kpis.customer import (
     AS_OF_COL,
     add_derived,
@@ -331,7 +331,7 @@ def _incremental_business(
             rows = interaction_rows(spark, workspace, lake, interaction, role)
             roles = list(workspace.model.interactions[interaction].links)
             frames.append(aggregate_periods(rows, group, as_of, roles, periods))
-    touched = _in_periods(periods)
+    touched = in_periods(periods)
     kept = read_table(spark, path).where(touched & ~F.col("kpi").isin(list(recomputed_kpis))).select(*BUSINESS_COLUMNS)
     base = kept
     for frame in frames:
@@ -358,16 +358,8 @@ def _incremental_business(
                   _count(spark, path))
 
 
-def _in_periods(periods: Periods):
-    condition = F.lit(False)
-    for grain, starts in periods.items():
-        if starts:
-            condition |= (F.col("grain") == grain) & F.col("period").isin(sorted(starts))
-    return condition
-
-
 def _sql_in_periods(periods: Periods, alias: str) -> str:
-    """The same test as _in_periods, as SQL text for a MERGE condition."""
+    """The same test as in_periods, as SQL text for a MERGE condition."""
     parts = []
     for grain, starts in periods.items():
         if starts:

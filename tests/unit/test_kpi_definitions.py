@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from jobs.kpis.compile import aggregate_sql, derived_sql
 from jobs.kpis.windows import window_bounds
-from schemas import WorkspaceError, load_workspace
+from schemas import load_workspace
 from schemas.kpis import Kpi, Window
-
-RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
+from tests.unit.workspace_edits import RETAIL, copy_retail, edit, problems
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 
 
 @pytest.fixture()
 def retail(tmp_path: Path) -> Path:
-    target = tmp_path / "retail"
-    shutil.copytree(RETAIL, target, ignore=shutil.ignore_patterns("data"))
-    return target
-
-
-def edit(folder: Path, filename: str, change) -> None:
-    data = yaml.safe_load((folder / filename).read_text())
-    change(data)
-    (folder / filename).write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def problems(folder: Path) -> list[str]:
-    with pytest.raises(WorkspaceError) as caught:
-        load_workspace(folder)
-    return [str(p) for p in caught.value.problems]
+    return copy_retail(tmp_path)
 
 
 def test_example_kpis_and_segments_load_with_every_template():

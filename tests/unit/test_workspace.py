@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from schemas import WorkspaceError, load_workspace
+from schemas import load_workspace
+from tests.unit.workspace_edits import RETAIL, copy_retail, edit, problems
 
 ROOT = Path(__file__).resolve().parents[2]
-RETAIL = ROOT / "examples" / "retail"
 
 
 @pytest.fixture()
 def retail_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "retail"
-    shutil.copytree(RETAIL, target, ignore=shutil.ignore_patterns("data"))
-    return target
-
-
-def edit(folder: Path, filename: str, change) -> None:
-    data = yaml.safe_load((folder / filename).read_text())
-    change(data)
-    (folder / filename).write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def problems_of(folder: Path) -> list[str]:
-    with pytest.raises(WorkspaceError) as caught:
-        load_workspace(folder)
-    return [str(p) for p in caught.value.problems]
+    return copy_retail(tmp_path)
 
 
 def test_bundled_example_loads():
@@ -50,20 +34,20 @@ def test_data_root_env_overrides(monkeypatch, tmp_path):
 
 def test_unknown_attribute_names_file_and_key(retail_copy):
     edit(retail_copy, "sources.yaml", lambda d: d["sources"]["crm_contacts"]["mapping"].update(emial="Email"))
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert problem.startswith("sources.yaml: sources.crm_contacts.mapping.emial:")
     assert "'customer' has no attribute 'emial'" in problem
 
 
 def test_unknown_key_is_a_mistake(retail_copy):
     edit(retail_copy, "sources.yaml", lambda d: d["sources"]["stores"].update(fromat="csv"))
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert "sources.yaml: sources.stores.fromat: unknown key" in problem
 
 
 def test_unknown_target_type(retail_copy):
     edit(retail_copy, "sources.yaml", lambda d: d["sources"]["stores"].update(target={"profile": "shop"}))
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert "sources.stores.target.profile: unknown profile type 'shop'" in problem
 
 
@@ -72,35 +56,35 @@ def test_link_to_a_source_of_the_wrong_type(retail_copy):
         d["sources"]["web_orders"]["links"]["customer"]["source"] = "products"
 
     edit(retail_copy, "sources.yaml", change)
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert "sources.web_orders.links.customer.source" in problem
     assert "feeds 'product'" in problem
 
 
 def test_interaction_source_must_map_time(retail_copy):
     edit(retail_copy, "sources.yaml", lambda d: d["sources"]["web_orders"]["mapping"].pop("occurred_at"))
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert "sources.web_orders.mapping: an interaction source must map 'occurred_at'" in problem
 
 
 def test_wrong_type_and_bad_yaml_are_reported_together(retail_copy):
     edit(retail_copy, "model.yaml", lambda d: d["profiles"]["store"]["attributes"]["name"].update(type="text"))
     (retail_copy / "sources.yaml").write_text("sources: [unclosed\n")
-    found = problems_of(retail_copy)
+    found = problems(retail_copy)
     assert any(p.startswith("model.yaml: profiles.store.attributes.name.type:") for p in found)
     assert any(p.startswith("sources.yaml: not valid YAML") for p in found)
 
 
 def test_missing_file(retail_copy):
     (retail_copy / "model.yaml").unlink()
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert problem.startswith("model.yaml: missing file")
 
 
 def test_format_only_for_dates(retail_copy):
     edit(retail_copy, "sources.yaml",
          lambda d: d["sources"]["products"]["mapping"].update(list_price={"column": "price", "format": "x"}))
-    [problem] = problems_of(retail_copy)
+    [problem] = problems(retail_copy)
     assert "sources.products.mapping.list_price.format" in problem
 
 
