@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from expectations.spec import LAKE_TOKEN, ExpectationSpec
-from schemas.model import OCCURRED_AT, Attribute, InteractionType, Model
+from schemas.model import OCCURRED_AT, SPARK_TYPE_NAMES, Attribute, InteractionType, Model
 from schemas.tables import (
     SILVER,
     BATCH_COL,
@@ -17,7 +17,6 @@ from schemas.tables import (
     ROW_HASH,
     SOURCE,
     SOURCE_KEY,
-    SPARK_TYPES,
     UPDATED_AT,
     link_column,
 )
@@ -63,7 +62,7 @@ def derived_expectations(
         elif attribute.normalize == "country":
             specs.append(_regex(name, country_regex(), "an ISO-3166 alpha-2 country code"))
         if attribute.type in NUMERIC_TYPES:
-            spark_type = type(SPARK_TYPES[attribute.type]).__name__
+            spark_type = SPARK_TYPE_NAMES[attribute.type]
             specs.append(
                 ExpectationSpec(
                     type="expect_column_values_to_be_of_type",

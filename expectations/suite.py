@@ -15,7 +15,7 @@ from expectations.spec import ExpectationSpec, Severity, TableSuite
 from schemas.errors import Problem
 from schemas.model import Model
 from schemas.tables import GOLD, SILVER
-from schemas.workspace import parse_model
+from schemas.parsing import parse_model
 
 if TYPE_CHECKING:
     from schemas.workspace import Workspace

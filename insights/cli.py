@@ -46,7 +46,7 @@ def run(workspace_dir: str | None, lake: str | None, select: str | None, profile
 def validate(workspace_dir: str) -> None:
     """Check a workspace's YAML files without starting Spark."""
     from schemas.errors import WorkspaceError
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     try:
         ws = load_workspace(workspace_dir)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from orchestration.build import Environment, build_definitions
-from schemas.workspace import load_workspace
+from schemas.loader import load_workspace
 
 
 @dataclass(frozen=True)

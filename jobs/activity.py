@@ -15,7 +15,6 @@ from pyspark.sql import functions as F
 
 from jobs.customers import with_customer_id
 from jobs.delta import read_table, retry_on_conflict
-from jobs.silver import link_roles
 from schemas.model import OCCURRED_AT, Model
 from schemas.tables import CUSTOMER_ID, DAILY_ACTIVITY, Lake
 
@@ -74,7 +73,7 @@ def build_daily_activity(
     day: date | None = None,
 ) -> int:
     """Write gold/daily_activity: every day (overwrite) or one day (replaceWhere); rows written."""
-    roles = {t: link_roles(model, t) for t in types}
+    roles = {t: model.link_roles(t) for t in types}
     frames = interaction_frames(spark, lake, types, roles)
     if not frames:
         return 0

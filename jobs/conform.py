@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 
 from schemas.model import Attribute, Bound, Model
 from schemas.sources import ColumnMapping, Source
-from schemas.tables import KEY_SEPARATOR, SPARK_TYPES
+from jobs.spark_types import SPARK_TYPES
+from schemas.tables import KEY_SEPARATOR
 
 # Characters Delta refuses in column names unless column mapping is on (which Power BI cannot read).
 _INVALID_COLUMN_CHARS = re.compile(r"[ ,;{}()\n\t=]")

@@ -17,7 +17,8 @@ from pyspark.sql import types as T
 from jobs.conform import mapped_columns, record_id, source_key
 from jobs.delta import read_table, retry_on_conflict, stats_only_on
 from jobs.normalize import normalizer
-from schemas.model import InteractionType, Model
+from jobs.spark_types import SPARK_TYPES
+from schemas.model import Model
 from schemas.sources import Source
 from schemas.tables import (
     BATCH_COL,
@@ -27,7 +28,6 @@ from schemas.tables import (
     ROW_HASH,
     SOURCE,
     SOURCE_KEY,
-    SPARK_TYPES,
     UPDATED_AT,
     Lake,
     link_column,
@@ -48,12 +48,6 @@ class SilverResult:
     rows_total: int
 
 
-def link_roles(model: Model, type_name: str) -> list[str]:
-    """Link roles of an interaction type (none for profiles), in declared order."""
-    entity = model.entity(type_name)
-    return list(entity.links) if isinstance(entity, InteractionType) else []
-
-
 def conform_source(
     bronze: DataFrame, name: str, source: Source, model: Model, default_region: str
 ) -> DataFrame:
@@ -66,7 +60,7 @@ def conform_source(
         F.lit(name).alias(SOURCE),
         source_key(source.key).alias(SOURCE_KEY),
     ]
-    for role in link_roles(model, type_name):
+    for role in model.link_roles(type_name):
         link = source.links.get(role)
         if link is not None and link.source is not None:
             target = record_id(link.source, link.key_columns)
@@ -103,13 +97,13 @@ def latest_per_record(conformed: DataFrame, hashed_columns: list[str]) -> DataFr
 
 def silver_columns(model: Model, type_name: str) -> list[str]:
     """Column order of a silver table."""
-    links = [link_column(r) for r in link_roles(model, type_name)]
+    links = [link_column(r) for r in model.link_roles(type_name)]
     return [RECORD_ID, SOURCE, SOURCE_KEY, *links, *model.attributes_of(type_name), *BOOKKEEPING]
 
 
 def silver_schema(model: Model, type_name: str) -> T.StructType:
     """The Spark schema of a silver table."""
-    text = [RECORD_ID, SOURCE, SOURCE_KEY, *[link_column(r) for r in link_roles(model, type_name)]]
+    text = [RECORD_ID, SOURCE, SOURCE_KEY, *[link_column(r) for r in model.link_roles(type_name)]]
     fields = [T.StructField(c, T.StringType()) for c in text]
     fields += [T.StructField(a, SPARK_TYPES[s.type]) for a, s in model.attributes_of(type_name).items()]
     fields += [

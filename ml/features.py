@@ -173,7 +173,7 @@ def build_features(sources: FeatureSources, prediction: Prediction, as_of: datet
         parts.append(rfm_features(sources.rows(interaction), as_of, features.rfm.amount, features.rfm.filter))
     for interaction in feature_interactions(workspace, prediction):
         parts.append(interaction_counts(sources.rows(interaction), interaction, as_of, features.recency_days))
-    kpis = workspace.section("kpis")
+    kpis = workspace.kpis
     if kpis is not None and kpis.of_grain("customer") and features.kpis != []:
         from jobs.kpis import customer_kpis
 

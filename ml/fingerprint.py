@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from schemas.predictions import Prediction
 from schemas.tables import Lake
-from schemas.workspace import MODEL_FILE, Workspace
+from schemas.workspace import Workspace
+from schemas.workspace_core import MODEL_FILE
 
 # Workspace files whose content changes what a model learns.
 DEFINITION_FILES = (MODEL_FILE, "match.yaml", "kpis.yaml")

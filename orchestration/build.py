@@ -23,7 +23,8 @@ from orchestration.identity_checks import identity_checks
 from orchestration.assets.activity import activity_assets
 from orchestration.maintenance import vacuum_schedules
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
-from schemas.workspace import Workspace, load_workspace
+from schemas.loader import load_workspace
+from schemas.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORKSPACE = PROJECT_ROOT / "examples" / "retail"

@@ -22,7 +22,7 @@ from schemas.workspace import Workspace
 
 def identity_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     """Checks on gold/customer_ids when the workspace resolves identities."""
-    policy = workspace.section("match")
+    policy = workspace.match
     if policy is None or match_profile(policy, workspace) not in workspace.silver_types():
         return []
     target = asset_key(GOLD, IDENTITY_MAP)

@@ -21,7 +21,7 @@ EXAMPLES = 5
 
 def kpi_range_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     """Range checks on gold/kpis_customer and gold/kpis_business."""
-    definitions: KpiFile | None = workspace.section("kpis")
+    definitions: KpiFile | None = workspace.kpis
     if definitions is None:
         return []
     checks = []

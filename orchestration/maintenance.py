@@ -16,7 +16,7 @@ VACUUM_JOB = "lake_vacuum"
 
 def vacuum_schedules(workspace: Workspace) -> list[dg.ScheduleDefinition]:
     """A stopped-by-default daily schedule vacuuming every table with the workspace's retention."""
-    retention = privacy_settings(workspace.section("privacy")).retention_hours
+    retention = privacy_settings(workspace.privacy).retention_hours
 
     @dg.op(name="vacuum_every_table",
            description=f"VACUUM every Delta table of the lake (retention {retention:g} h).")

@@ -1,6 +1,1 @@
-"""Typed workspace model and the table layouts every layer agrees on."""
-
-from schemas.errors import WorkspaceError
-from schemas.workspace import Workspace, load_workspace
-
-__all__ = ["Workspace", "WorkspaceError", "load_workspace"]
+"""Typed workspace model (loaded by schemas.loader) and the table catalogue every layer agrees on."""

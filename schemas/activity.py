@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from schemas.errors import Problem
 from schemas.model import Strict
+from schemas.workspace_core import WorkspaceCore
 
-if TYPE_CHECKING:
-    from schemas.workspace import Workspace
 
 ACTIVITY_FILE = "activity.yaml"
 
@@ -30,7 +28,7 @@ class DailyActivity(Strict):
     )
 
 
-def check_activity(section: DailyActivity, workspace: Workspace) -> list[Problem]:
+def check_activity(section: DailyActivity, workspace: WorkspaceCore) -> list[Problem]:
     """Every listed interaction type must exist and be fed by a source."""
     fed = set(workspace.silver_types())
     return [
@@ -42,7 +40,7 @@ def check_activity(section: DailyActivity, workspace: Workspace) -> list[Problem
     ]
 
 
-def activity_types(section: DailyActivity, workspace: Workspace) -> list[str]:
+def activity_types(section: DailyActivity, workspace: WorkspaceCore) -> list[str]:
     """The interaction types the table counts, in model order."""
     fed = workspace.silver_types()
     chosen = section.interactions or list(workspace.model.interactions)

@@ -8,8 +8,9 @@ expression over other KPIs of the same grain (`revenue / nullif(orders, 0)`).
 from __future__ import annotations
 
 import re
+from graphlib import CycleError, TopologicalSorter
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,9 +26,8 @@ from schemas.sql import (
     parse,
 )
 from schemas.tables import CUSTOMER_ID
+from schemas.workspace_core import WorkspaceCore
 
-if TYPE_CHECKING:
-    from schemas.workspace import Workspace
 
 KPIS_FILE = "kpis.yaml"
 Grain = Literal["customer", "business"]
@@ -130,7 +130,7 @@ class KpiFile(Strict):
         return {n: k for n, k in self.kpis.items() if k.grain == grain}
 
 
-def check_kpis(kpis: KpiFile, workspace: Workspace) -> list[Problem]:
+def check_kpis(kpis: KpiFile, workspace: WorkspaceCore) -> list[Problem]:
     """Every KPI names known interactions, attributes, roles and KPIs, and has a usable expression."""
     problems: list[Problem] = []
     for name, kpi in kpis.kpis.items():
@@ -147,13 +147,13 @@ def check_kpis(kpis: KpiFile, workspace: Workspace) -> list[Problem]:
     return problems
 
 
-def interaction_columns(workspace: Workspace, interaction: str) -> set[str]:
+def interaction_columns(workspace: WorkspaceCore, interaction: str) -> set[str]:
     """Columns a KPI over an interaction type may read: attributes, occurred_at, link roles, customer_id."""
     entity = workspace.model.interactions[interaction]
     return {*entity.all_attributes(), *entity.links, CUSTOMER_ID, OCCURRED_AT}
 
 
-def _check_aggregate(kpi: Kpi, workspace: Workspace, report) -> None:
+def _check_aggregate(kpi: Kpi, workspace: WorkspaceCore, report) -> None:
     interactions = workspace.model.interactions
     if kpi.interaction not in interactions:
         report("interaction", f"unknown interaction type '{kpi.interaction}' (known: {sorted(interactions)})")
@@ -225,13 +225,10 @@ def derived_order(kpis: dict[str, Kpi]) -> list[str]:
     """Derived KPIs in an order where each comes after the derived KPIs it uses."""
     derived = {n: k for n, k in kpis.items() if k.derived}
     uses = {n: column_names(parse(k.expr)) & set(derived) for n, k in derived.items()}
-    ordered: list[str] = []
-    while len(ordered) < len(derived):
-        ready = [n for n in derived if n not in ordered and uses[n] <= set(ordered)]
-        if not ready:
-            raise ValueError(f"KPIs refer to each other in a cycle: {sorted(set(derived) - set(ordered))}")
-        ordered += ready
-    return ordered
+    try:
+        return list(TopologicalSorter(uses).static_order())
+    except CycleError as error:
+        raise ValueError(f"KPIs refer to each other in a cycle: {sorted(set(error.args[1]))}") from None
 
 
 def _check_cycles(kpis: KpiFile) -> list[Problem]:

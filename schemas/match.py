@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from schemas.errors import Problem
 from schemas.model import Strict
+from schemas.workspace_core import WorkspaceCore
 
 NormaliseStep = Literal[
     "lower",
@@ -285,7 +286,7 @@ class MatchPolicy(Strict):
         return list(dict.fromkeys(used))
 
 
-def check_match(policy: MatchPolicy, workspace) -> list[Problem]:
+def check_match(policy: MatchPolicy, workspace: WorkspaceCore) -> list[Problem]:
     """Cross-checks against the model: the profile exists and every attribute named is one of it."""
     model = workspace.model
     profile = policy.profile or model.primary_profile
@@ -343,6 +344,6 @@ def check_match(policy: MatchPolicy, workspace) -> list[Problem]:
     return problems
 
 
-def match_profile(policy: MatchPolicy, workspace) -> str:
+def match_profile(policy: MatchPolicy, workspace: WorkspaceCore) -> str:
     """The profile type the policy resolves."""
     return policy.profile or workspace.model.primary_profile

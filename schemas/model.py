@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AttributeType = Literal["string", "long", "double", "decimal", "boolean", "date", "timestamp"]
+# The name of the Spark type each attribute type is stored as (the types themselves: jobs/spark_types.py).
+SPARK_TYPE_NAMES: dict[AttributeType, str] = {
+    "string": "StringType", "long": "LongType", "double": "DoubleType", "decimal": "DecimalType",
+    "boolean": "BooleanType", "date": "DateType", "timestamp": "TimestampType",
+}
 Normalizer = Literal["email", "phone", "name", "country", "postcode", "lower", "upper", "trim"]
 Cardinality = Literal["one_to_one", "many_to_one", "one_to_many", "many_to_many"]
 # A range bound: a number, a date or timestamp (YAML or ISO text), or "now".
@@ -170,6 +175,17 @@ class Model(Strict):
         if isinstance(entity, InteractionType):
             return entity.all_attributes()
         return dict(entity.attributes)
+
+    def link_roles(self, type_name: str) -> list[str]:
+        """Link roles of an interaction type (none for profiles), in declared order."""
+        entity = self.entity(type_name)
+        return list(entity.links) if isinstance(entity, InteractionType) else []
+
+    def roles_linking_to(self, profile: str, types: list[str] | None = None) -> list[tuple[str, str]]:
+        """(interaction type, role) pairs whose role links to that profile type, optionally among types."""
+        return [(name, role) for name, interaction in self.interactions.items()
+                if types is None or name in types
+                for role, link in interaction.links.items() if link.profile == profile]
 
     @property
     def primary_profile(self) -> str | None:

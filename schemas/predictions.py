@@ -9,16 +9,16 @@ correct: features see only interactions before a cutoff, labels only the horizon
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from schemas.errors import Problem
+from schemas.kpis import KpiFile
 from schemas.model import OCCURRED_AT, Strict
 from schemas.sql import ExpressionError, aggregates, column_names, parse
+from schemas.workspace_core import WorkspaceCore
 
-if TYPE_CHECKING:
-    from schemas.workspace import Workspace
 
 PREDICTIONS_FILE = "predictions.yaml"
 OutcomeKind = Literal["binary", "numeric"]
@@ -195,7 +195,7 @@ class PredictionFile(Strict):
         return _check_identifiers(value)
 
 
-def check_predictions(file: PredictionFile, workspace: Workspace) -> list[Problem]:
+def check_predictions(file: PredictionFile, workspace: WorkspaceCore, kpis: KpiFile | None) -> list[Problem]:
     """Every prediction names known profiles, interactions, attributes, roles and KPIs."""
     problems: list[Problem] = []
     for name, prediction in file.predictions.items():
@@ -206,7 +206,7 @@ def check_predictions(file: PredictionFile, workspace: Workspace) -> list[Proble
 
         _check_entity(prediction, workspace, report)
         _check_outcome(prediction, workspace, report)
-        _check_features(prediction, workspace, report)
+        _check_features(prediction, workspace, kpis, report)
         label_horizon = prediction.training.label_horizon_days
         if label_horizon is not None and label_horizon > prediction.horizon_days:
             report("training.label_horizon_days", f"{label_horizon} is longer than horizon_days "
@@ -214,14 +214,14 @@ def check_predictions(file: PredictionFile, workspace: Workspace) -> list[Proble
     return problems
 
 
-def _check_entity(prediction: Prediction, workspace: Workspace, report) -> None:
+def _check_entity(prediction: Prediction, workspace: WorkspaceCore, report) -> None:
     primary = workspace.model.primary_profile
     if prediction.entity != primary:
         report("entity", f"'{prediction.entity}' is not the primary profile type (scores are per customer: "
                f"'{primary}')")
 
 
-def _check_outcome(prediction: Prediction, workspace: Workspace, report) -> None:
+def _check_outcome(prediction: Prediction, workspace: WorkspaceCore, report) -> None:
     outcome = prediction.outcome
     if outcome.attribute is not None:
         profile = workspace.model.profiles.get(prediction.entity)
@@ -239,7 +239,7 @@ def _check_outcome(prediction: Prediction, workspace: Workspace, report) -> None
         _check_expression(outcome.positive_when, {VALUE}, "outcome.positive_when", report, aggregate=False)
 
 
-def _check_features(prediction: Prediction, workspace: Workspace, report) -> None:
+def _check_features(prediction: Prediction, workspace: WorkspaceCore, kpis: KpiFile | None, report) -> None:
     features = prediction.features
     default_interaction = prediction.outcome.interaction
     if features.rfm is not None:
@@ -269,14 +269,13 @@ def _check_features(prediction: Prediction, workspace: Workspace, report) -> Non
         if profile is not None and attribute not in profile.attributes:
             report("features.profile_attributes", f"'{prediction.entity}' has no attribute '{attribute}'")
     if features.kpis:
-        kpis = workspace.section("kpis")
         known = set(kpis.of_grain("customer")) if kpis is not None else set()
         for kpi in features.kpis:
             if kpi not in known:
                 report("features.kpis", f"unknown customer KPI '{kpi}' (known: {sorted(known)})")
 
 
-def _check_interaction(workspace: Workspace, interaction: str | None, role: str, key: str, report) -> bool:
+def _check_interaction(workspace: WorkspaceCore, interaction: str | None, role: str, key: str, report) -> bool:
     interactions = workspace.model.interactions
     if interaction not in interactions:
         report(f"{key}.interaction" if key != "features.interactions" else key,
@@ -289,7 +288,7 @@ def _check_interaction(workspace: Workspace, interaction: str | None, role: str,
     return True
 
 
-def _columns(workspace: Workspace, interaction: str) -> set[str]:
+def _columns(workspace: WorkspaceCore, interaction: str) -> set[str]:
     entity = workspace.model.interactions[interaction]
     return {*entity.all_attributes(), OCCURRED_AT}
 

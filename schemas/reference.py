@@ -99,16 +99,15 @@ def _nested_models(model: type[BaseModel]) -> list[type[BaseModel]]:
 def workspace_files() -> list[tuple[str, type[BaseModel], str]]:
     """Every workspace file the loader reads, with its top-level schema and purpose."""
     from schemas.model import Model
-    from schemas.sources import Sources
-    from schemas.workspace import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Settings
-
     from schemas.sections import SECTIONS
+    from schemas.sources import Sources
+    from schemas.workspace_core import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Settings
 
     return [
         (WORKSPACE_FILE, Settings, "Name, data root and defaults of the workspace."),
         (MODEL_FILE, Model, "Profile types, interaction types (with their links) and relationships."),
         (SOURCES_FILE, Sources, "Where each source is, how to read it and how it maps to the model."),
-    ] + [(s.filename, s.schema(), f"Optional. {s.purpose}") for s in SECTIONS]
+    ] + [(s.filename, s.schema, f"Optional. {s.purpose}") for s in SECTIONS]
 
 
 if __name__ == "__main__":

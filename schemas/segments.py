@@ -8,16 +8,17 @@ segment. Mistakes name the segment and the unknown attribute, KPI, interaction o
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from schemas.errors import Problem
+from schemas.kpis import KpiFile, interaction_columns
 from schemas.model import IDENTIFIER, Strict
 from schemas.sql import ExpressionError, aggregates, column_names, parse
+from schemas.workspace_core import WorkspaceCore
 
-if TYPE_CHECKING:
-    from schemas.workspace import Workspace
 
 SEGMENTS_FILE = "segments.yaml"
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "is_null", "is_not_null"]
@@ -105,11 +106,8 @@ class SegmentFile(Strict):
         return value
 
 
-def check_segments(segments: SegmentFile, workspace: Workspace) -> list[Problem]:
+def check_segments(segments: SegmentFile, workspace: WorkspaceCore, kpis: KpiFile | None) -> list[Problem]:
     """Every attribute, KPI, interaction and segment a rule names exists; no segment contains itself."""
-    from schemas.kpis import KpiFile, interaction_columns
-
-    kpis: KpiFile | None = workspace.section("kpis")
     customer_kpis = sorted(kpis.of_grain("customer")) if kpis else []
     primary = workspace.model.primary_profile
     attributes = sorted(workspace.model.profiles[primary].attributes) if primary else []
@@ -161,13 +159,10 @@ def _check_where(name: str, path: str, event: Event, known: set[str]) -> list[Pr
 def segment_order(segments: dict[str, Segment]) -> list[str]:
     """Segments in an order where each comes after the segments its rule uses."""
     uses = {n: {c.segment for _, c in s.walk(n) if c.segment} & set(segments) for n, s in segments.items()}
-    ordered: list[str] = []
-    while len(ordered) < len(segments):
-        ready = [n for n in segments if n not in ordered and uses[n] <= set(ordered)]
-        if not ready:
-            raise ValueError(f"segments refer to each other in a cycle: {sorted(set(segments) - set(ordered))}")
-        ordered += ready
-    return ordered
+    try:
+        return list(TopologicalSorter(uses).static_order())
+    except CycleError as error:
+        raise ValueError(f"segments refer to each other in a cycle: {sorted(set(error.args[1]))}") from None
 
 
 def _check_cycles(segments: SegmentFile) -> list[Problem]:

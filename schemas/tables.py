@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import types as T
-
-from schemas.model import AttributeType
-
 BRONZE, SILVER, GOLD, QUARANTINE, META = "bronze", "silver", "gold", "quarantine", "meta"
 
 # Ingestion columns added to every bronze row.
@@ -32,17 +28,6 @@ SOURCE = "source"
 ROW_HASH = "_row_hash"
 UPDATED_AT = "_updated_at"
 KEY_SEPARATOR = "|"
-
-SPARK_TYPES: dict[AttributeType, T.DataType] = {
-    "string": T.StringType(),
-    "long": T.LongType(),
-    "double": T.DoubleType(),
-    "decimal": T.DecimalType(18, 2),
-    "boolean": T.BooleanType(),
-    "date": T.DateType(),
-    "timestamp": T.TimestampType(),
-}
-
 
 def link_column(role: str) -> str:
     """Silver column holding the record_id of the profile in that role."""

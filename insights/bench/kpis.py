@@ -131,7 +131,7 @@ def ensure_data(scale: str, progress) -> Path:
 
 def bench_workspace(folder: Path, data: Path):
     """The retail model with only the customer and purchase sources, reading the generated data."""
-    from schemas import load_workspace
+    from schemas.loader import load_workspace
 
     folder.mkdir(parents=True, exist_ok=True)
     sources = yaml.safe_load((RETAIL / "sources.yaml").read_text())["sources"]

@@ -91,7 +91,7 @@ def land_profiles(spark, workspace, lake) -> int:
     from jobs.silver import build_silver
     from schemas.match import match_profile
 
-    profile = match_profile(workspace.section("match"), workspace)
+    profile = match_profile(workspace.match, workspace)
     for name, source in workspace.sources_for(profile).items():
         land_source(spark, name, source, workspace.model, workspace.source_location(name), lake)
     return build_silver(spark, workspace, profile, lake).rows_total
@@ -117,7 +117,7 @@ def splink_inputs(spark, workspace, lake, dataset: str, backend: str) -> list:
     from jobs.delta import read_table
     from schemas.match import match_profile
 
-    policy = workspace.section("match")
+    policy = workspace.match
     profile = match_profile(policy, workspace)
     attributes = list(workspace.model.profiles[profile].attributes)
     keep = ["first_name", "last_name", "email", "phone", "birth_date", "postcode", "city"] if dataset == "generated" \
@@ -143,7 +143,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
     """Run every tool on one data set and return one result row per tool."""
     from jobs.identity.quality import cluster_quality_pandas
     from schemas.tables import Lake
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     require_bench_extra()
     scratch = Path(tempfile.mkdtemp(prefix=f"bench-match-{dataset}-"))
@@ -167,7 +167,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
         if OURS in tools:
             seconds, ids, details = run_ours(spark, workspace, lake)
             metrics = cluster_quality_pandas(ids, truth)
-            rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.section("match").threshold,
+            rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.match.threshold,
                              steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))

@@ -121,7 +121,7 @@ def our_holdout_scores(workspace_dir: Path, lake_dir: Path, profile: str | None,
     from ml.tracking import tracking_uri_for, use_store
     from jobs.delta import table_version
     from schemas.tables import Lake
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     workspace = load_workspace(workspace_dir)
     spark = get_spark(profile)
@@ -134,7 +134,7 @@ def our_holdout_scores(workspace_dir: Path, lake_dir: Path, profile: str | None,
     say(f"CDNOW landed and conformed in {time.monotonic() - started:.1f} s")
     use_store(tracking_uri_for(str(lake_dir)))
     ours, seconds = {}, {}
-    for name, prediction in workspace.section("predictions").predictions.items():
+    for name, prediction in workspace.predictions.predictions.items():
         started = time.monotonic()
         fingerprint = data_fingerprint(workspace, lake, name, prediction, lambda p: table_version(spark, p))
         result = train_prediction(spark, workspace, lake, name, prediction, fingerprint, force=True)
@@ -215,7 +215,7 @@ def timing_rows(scale: str, folder: Path, profile: str | None, say) -> list[dict
     from ml.scoring import score_prediction, write_scores
     from ml.tracking import tracking_uri_for, use_store
     from schemas.tables import Lake
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     data = bench_data_dir(scale)
     if not (data / "_truth" / "manifest.json").exists():
@@ -240,7 +240,7 @@ def timing_rows(scale: str, folder: Path, profile: str | None, say) -> list[dict
     say(f"{scale}: landed and conformed in {landing:.0f} s")
     use_store(tracking_uri_for(str(folder / "lake")))
     rows = [row("spark_ml", f"retail_{scale}", "land_and_silver_seconds", landing)]
-    for name, prediction in workspace.section("predictions").predictions.items():
+    for name, prediction in workspace.predictions.predictions.items():
         fingerprint = data_fingerprint(workspace, lake, name, prediction, lambda p: table_version(spark, p))
         started = time.monotonic()
         result = train_prediction(spark, workspace, lake, name, prediction, fingerprint, force=True)

@@ -30,7 +30,7 @@ def command_environment(workspace_dir: str | None, lake: str | None, profile: st
 def command_workspace(env: Environment) -> Workspace:
     """The environment's workspace, or a click error naming the file and key that are wrong."""
     from schemas.errors import WorkspaceError
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     try:
         return load_workspace(env.workspace_dir)

@@ -26,7 +26,7 @@ def show(name: str, workspace_dir: str | None, lake: str | None, recent: int, sa
     """Print a segment's size, recent entries and exits, and a sample of its members."""
     env = command_environment(workspace_dir, lake)
     workspace = command_workspace(env)
-    segments = workspace.section("segments")
+    segments = workspace.segments
     known = sorted(segments.segments) if segments else []
     if name not in known:
         raise click.ClickException(f"unknown segment '{name}' (segments.yaml of {env.workspace_dir} has: {known})")

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from insights.generator.countries import COUNTRIES, GB
 from insights.generator.scales import VARIATION, VariationRates
 from insights.generator.streams import weighted
-from insights.generator.text import cat, nullify, pick, render_template, scatter, strings, take
+from insights.generator.text import cat, pick, render_template, scatter, strings, take
 
 TYPOS_PER_NAME = 4
 KEYBOARD = {

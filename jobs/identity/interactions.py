@@ -36,20 +36,10 @@ class MatchedLink:
     attributes: dict[str, str]  # profile attribute -> interaction attribute
 
 
-def linked_roles(workspace: Workspace, profile: str) -> list[tuple[str, str]]:
-    """(interaction type, role) pairs whose role links to the resolved profile."""
-    out = []
-    for name, interaction in workspace.model.interactions.items():
-        if name not in workspace.silver_types():
-            continue
-        out += [(name, role) for role, link in interaction.links.items() if link.profile == profile]
-    return out
-
-
 def matched_links(workspace: Workspace, profile: str) -> list[MatchedLink]:
     """Roles whose sources declare `match`, with the interaction attribute for each profile attribute."""
     found = []
-    for type_name, role in linked_roles(workspace, profile):
+    for type_name, role in workspace.model.roles_linking_to(profile, workspace.silver_types()):
         attrs: dict[str, str] = {}
         sources = []
         interaction_attrs = workspace.model.attributes_of(type_name)
@@ -159,7 +149,7 @@ def interaction_customers(
     """(interaction_type, record_id, role, customer_id, linked_by, match_probability, matched_record_id)."""
     frames = []
     matchable = {(m.interaction_type, m.role): m for m in matched_links(workspace, profile)}
-    for type_name, role in linked_roles(workspace, profile):
+    for type_name, role in workspace.model.roles_linking_to(profile, workspace.silver_types()):
         interactions = silver[type_name]
         by_key = key_linked(interactions, type_name, role, id_map)
         link = matchable.get((type_name, role))

@@ -90,7 +90,7 @@ class Identity:
     profile: str = field(init=False)
 
     def __post_init__(self) -> None:
-        policy = self.workspace.section("match")
+        policy = self.workspace.match
         if policy is None:
             raise IdentityError(f"the workspace has no {MATCH_FILE}")
         self.policy = policy

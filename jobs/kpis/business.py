@@ -38,7 +38,7 @@ def business_kpis(
     `periods` limits the result to those periods (per time grain), which is what an
     incremental run recomputes; derived KPIs then need their inputs in `names` too.
     """
-    definitions: KpiFile = workspace.section("kpis")
+    definitions: KpiFile = workspace.kpis
     kpis = {n: k for n, k in definitions.of_grain("business").items() if names is None or n in names}
     frames = []
     for (interaction, role), group in _by_table(kpis).items():

@@ -42,7 +42,7 @@ def customer_kpis(
     are computed from are evaluated but not returned. as_of must be timezone-aware (UTC).
     The normal run (gold/kpis_customer) calls this with the workspace's as_of.
     """
-    definitions: KpiFile | None = workspace.section("kpis")
+    definitions: KpiFile | None = workspace.kpis
     if definitions is None:
         raise ValueError("the workspace has no kpis.yaml")
     wanted = names or list(definitions.of_grain("customer"))

@@ -63,7 +63,7 @@ def kpi_interactions(definitions: KpiFile, grain: str | None = None) -> list[str
 
 def workspace_as_of(spark: SparkSession, workspace: Workspace, lake: Lake, definitions: KpiFile | None = None) -> datetime:
     """The as_of of the workspace's kpis.yaml, resolved against the lake now."""
-    definitions = definitions or workspace.section("kpis") or KpiFile(kpis={})
+    definitions = definitions or workspace.kpis or KpiFile(kpis={})
     return resolve_as_of(spark, lake, definitions.as_of, kpi_interactions(definitions))
 
 
@@ -75,7 +75,7 @@ def refresh_customer_kpis(
     definitions: KpiFile | None = None, path: str | None = None,
 ) -> KpiRun:
     """Bring gold/kpis_customer (or `path`) up to date; `definitions` overrides kpis.yaml (benchmarks)."""
-    definitions = definitions or workspace.section("kpis")
+    definitions = definitions or workspace.kpis
     kpis = definitions.of_grain("customer")
     path = path or lake.gold(KPIS_CUSTOMER)
     as_of = workspace_as_of(spark, workspace, lake, definitions)
@@ -260,7 +260,7 @@ def refresh_business_kpis(
     definitions: KpiFile | None = None, path: str | None = None,
 ) -> KpiRun:
     """Bring gold/kpis_business (or `path`) up to date: every period, or only the touched ones."""
-    definitions = definitions or workspace.section("kpis")
+    definitions = definitions or workspace.kpis
     kpis = definitions.of_grain("business")
     path = path or lake.gold(KPIS_BUSINESS)
     as_of = workspace_as_of(spark, workspace, lake, definitions)

@@ -27,7 +27,7 @@ from jobs.delta import read_table, retry_on_conflict
 from jobs.lake import LakeTable
 from jobs.privacy.identifiers import Subject
 from jobs.privacy.subject import contact_columns
-from jobs.silver import conform_source, link_roles
+from jobs.silver import conform_source
 from schemas.sources import Source
 from schemas.tables import BRONZE, FORGET_REQUESTS, META, QUARANTINE, RAW_COL, RECORD_ID, link_column
 from schemas.workspace import Workspace
@@ -106,7 +106,7 @@ def _erase_bronze(spark: SparkSession, workspace: Workspace, table: LakeTable, s
     conformed = conform_source(bronze, name, source, model, workspace.settings.defaults.country)
     ids = sorted(subject.record_ids | subject.interaction_ids())
     tests = [F.col(RECORD_ID).isin(ids)]
-    tests += [F.col(link_column(r)).isin(sorted(subject.record_ids)) for r in link_roles(model, source.target.name)]
+    tests += [F.col(link_column(r)).isin(sorted(subject.record_ids)) for r in model.link_roles(source.target.name)]
     for column, kind in contact_columns(model, source.target.name).items():
         if column in source.mapping:
             tests.append(F.col(column).isin(sorted(subject.emails if kind == "email" else subject.phones)))

@@ -59,7 +59,7 @@ def forget(
     if len(given) != 1:
         raise ValueError("name the person by exactly one of customer, email or phone")
     kind, value = given[0]
-    settings = privacy_settings(workspace.section("privacy"))
+    settings = privacy_settings(workspace.privacy)
     retention = settings.retention_hours if retention_hours is None else retention_hours
     region = workspace.settings.defaults.country
     canonical = value if kind == "customer" else (normalised(spark, kind, value, region) or value)

@@ -17,7 +17,6 @@ from jobs.delta import read_table
 from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
 from jobs.privacy.identifiers import Subject
-from jobs.silver import link_roles
 from schemas.model import Model
 from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, INTERACTION_CUSTOMERS, RECORD_ID, Lake, link_column
 from schemas.workspace import Workspace
@@ -113,7 +112,7 @@ def _interactions(
         df = read_table(spark, lake.silver(type_name))
         if df is None:
             continue
-        tests: list[Column] = [F.col(link_column(r)).isin(sorted(records)) for r in link_roles(model, type_name)]
+        tests: list[Column] = [F.col(link_column(r)).isin(sorted(records)) for r in model.link_roles(type_name)]
         for column, kind in contact_columns(model, type_name).items():
             tests.append(F.col(column).isin(sorted(emails if kind == "email" else phones)))
         ids = _values(df.where(reduce(lambda a, b: a | b, tests)), RECORD_ID) if tests else set()

@@ -73,7 +73,7 @@ def refresh_segments(
     spark: SparkSession, workspace: Workspace, lake: Lake, at: datetime | None = None
 ) -> SegmentRun:
     """Evaluate every segment at the KPIs' as_of and write membership, events, sizes and overlap."""
-    segments: SegmentFile = workspace.section("segments")
+    segments: SegmentFile = workspace.segments
     at = at or datetime.now(UTC)
     kpis = read_table(spark, lake.gold(KPIS_CUSTOMER))
     as_of = _as_of(spark, workspace, lake, kpis)

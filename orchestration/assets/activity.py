@@ -14,7 +14,7 @@ from schemas.workspace import Workspace
 
 def activity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     """The daily activity asset, when the workspace has an activity.yaml."""
-    section: DailyActivity | None = workspace.section("activity")
+    section: DailyActivity | None = workspace.activity
     if section is None:
         return []
     types = activity_types(section, workspace)

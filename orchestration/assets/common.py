@@ -34,6 +34,6 @@ def asset_key(layer: str, name: str) -> dg.AssetKey:
 
 def identity_deps(workspace: Workspace) -> list[dg.AssetKey]:
     """Identity resolution's outputs, which every per-customer table must wait for when the workspace matches."""
-    if workspace.section("match") is None:
+    if workspace.match is None:
         return []
     return [asset_key(GOLD, IDENTITY_MAP), asset_key(GOLD, INTERACTION_CUSTOMERS)]

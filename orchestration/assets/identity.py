@@ -29,7 +29,7 @@ GROUP = "identity"
 
 def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     """The identity assets, when the workspace has match.yaml and its profile has a silver table."""
-    policy = workspace.section("match")
+    policy = workspace.match
     if policy is None:
         return []
     profile = match_profile(policy, workspace)

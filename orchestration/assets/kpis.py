@@ -17,7 +17,7 @@ TREND_KPIS = 1  # business-wide KPIs drawn in the trend plot (one scale per plot
 
 def kpi_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     """The KPI tables kpis.yaml asks for."""
-    definitions: KpiFile | None = workspace.section("kpis")
+    definitions: KpiFile | None = workspace.kpis
     if definitions is None:
         return []
     assets = []

@@ -34,7 +34,7 @@ class TrainConfig(dg.Config):
 
 def prediction_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     """A model asset per prediction and gold/scores, if the workspace has predictions.yaml."""
-    file: PredictionFile | None = workspace.section("predictions")
+    file: PredictionFile | None = workspace.predictions
     if file is None or not file.predictions:
         return []
     models = [_model_asset(workspace, name) for name in file.predictions]
@@ -47,7 +47,7 @@ def _inputs(workspace: Workspace) -> list[dg.AssetKey]:
 
 
 def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
-    prediction = workspace.section("predictions").predictions[name]
+    prediction = workspace.predictions.predictions[name]
 
     @dg.asset(
         key=asset_key(MLFLOW, name),
@@ -118,7 +118,7 @@ def _scores_asset(workspace: Workspace, file: PredictionFile) -> dg.AssetsDefini
 
 def retrain_schedules(workspace: Workspace) -> list[dg.ScheduleDefinition]:
     """`retrain_predictions`: models and scores on retrain_cron, skipped while no fingerprint changed."""
-    file: PredictionFile | None = workspace.section("predictions")
+    file: PredictionFile | None = workspace.predictions
     if file is None or not file.predictions:
         return []
     selection = dg.AssetSelection.assets(*[asset_key(MLFLOW, n) for n in file.predictions],

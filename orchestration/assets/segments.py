@@ -26,14 +26,14 @@ DESCRIPTIONS = {
 
 def segment_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     """One multi-asset writing the four segment tables, when segments.yaml exists."""
-    segments: SegmentFile | None = workspace.section("segments")
+    segments: SegmentFile | None = workspace.segments
     if segments is None:
         return []
     interactions = sorted({k.interaction for k in event_kpis(segments).values()})
     deps = upstream(workspace, interactions, with_profiles=True)
-    if workspace.section("kpis") is not None and workspace.section("kpis").of_grain("customer"):
+    if workspace.kpis is not None and workspace.kpis.of_grain("customer"):
         deps.append(asset_key(GOLD, KPIS_CUSTOMER))
-    if workspace.section("match") is not None:  # attributes come from the golden record then
+    if workspace.match is not None:  # attributes come from the golden record then
         deps.append(asset_key(GOLD, GOLDEN_RECORD))
 
     @dg.multi_asset(

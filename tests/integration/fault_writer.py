@@ -55,7 +55,7 @@ def main() -> int:
 def _land(spark, args) -> int:
     from jobs.bronze import land_source
     from schemas.tables import Lake
-    from schemas.workspace import load_workspace
+    from schemas.loader import load_workspace
 
     ws = load_workspace(args.workspace)
     source = ws.sources[args.land]

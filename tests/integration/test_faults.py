@@ -155,7 +155,7 @@ def test_kill_mid_gold_write_then_rerun_equals_an_uninterrupted_run(example, tmp
 
 def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path, caplog):
     from jobs.bronze import land_source
-    from schemas import load_workspace
+    from schemas.loader import load_workspace
     from schemas.tables import Lake
 
     lake = tmp_path / "lake"

@@ -176,7 +176,7 @@ def test_the_request_is_audited_without_personal_data(forgotten):
 
 def test_a_resent_file_does_not_bring_the_person_back(forgotten, example, spark):
     from jobs.bronze import land_source
-    from schemas import load_workspace
+    from schemas.loader import load_workspace
     from schemas.tables import Lake
 
     lake, person, _, _ = forgotten

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schemas import load_workspace
+from schemas.loader import load_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,7 @@ def test_every_customer_kpi_equals_pandas_over_silver(example):
     as_of = kpi_as_of(example)
     assert set(gold["as_of"]) == {as_of}  # as_of: latest = midnight after the newest interaction
     want = expected_customer_kpis(example, as_of)
-    definitions = load_workspace(example.env.workspace_dir).section("kpis")
+    definitions = load_workspace(example.env.workspace_dir).kpis
     assert set(want.columns) == set(definitions.of_grain("customer")), "every KPI of the example needs a check"
     assert list(gold.index) == list(want.index)
     assert (want["order_count"] > 0).sum() > 10 and want["support_cases"].sum() > 0

@@ -11,7 +11,7 @@ import pytest
 
 from insights.run import RunSummary
 from orchestration.build import build_definitions
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from tests.integration.conftest import delta_counts, delta_tables
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from ml.registry import CHAMPION, experiment_name, model_name
 from ml.tracking import tracking_uri_for, use_store
 from orchestration.assets.predictions import changed_predictions
 from orchestration.build import build_definitions
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, RECORD_ID
 
 pytestmark = pytest.mark.integration
@@ -100,7 +100,7 @@ def test_retraining_schedule_skips_unchanged_data_and_sees_changed_definitions(e
     edited = load_workspace(changed)
     from schemas.tables import Lake
 
-    assert set(changed_predictions(edited, edited.section("predictions"), Lake(str(example.lake)))) == {PREDICTION}
+    assert set(changed_predictions(edited, edited.predictions, Lake(str(example.lake)))) == {PREDICTION}
 
 
 def test_churn_scores_rank_the_generators_churned_people_higher(example):

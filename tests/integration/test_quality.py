@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import deltalake
@@ -16,7 +15,7 @@ import pytest
 
 from expectations.suite import has_table_file, suites_for_workspace
 from orchestration.build import Environment, build_definitions
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from tests.integration.conftest import delta_tables
 from tests.integration.fingerprints import table_fingerprint
 

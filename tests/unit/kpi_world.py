@@ -12,7 +12,7 @@ import yaml
 from pyspark.sql import SparkSession
 
 from jobs.silver import create_silver_table, merge_into, silver_columns, silver_schema
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from schemas.tables import Lake
 
 MODEL = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from schemas import Workspace, load_workspace
+from schemas.loader import load_workspace
+from schemas.workspace import Workspace
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
 

@@ -17,7 +17,7 @@ import pytest
 from jobs.bronze import land_source
 from jobs.conform import SourceError
 from jobs.silver import build_silver
-from schemas import load_workspace
+from schemas.loader import load_workspace
 
 BAD_INPUT = Path(__file__).resolve().parents[1] / "data" / "bad_input"
 MALFORMED_CSV = "malformed CSV row (wrong number of fields or broken quoting)"

@@ -25,8 +25,8 @@ from expectations.suite import (
     suites_for_workspace,
 )
 from schemas.model import Model
-from schemas.tables import SPARK_TYPES
-from schemas.workspace import load_workspace
+from jobs.spark_types import SPARK_TYPES
+from schemas.loader import load_workspace
 
 RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)

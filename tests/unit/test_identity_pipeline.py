@@ -23,7 +23,7 @@ from jobs.identity.pipeline import Identity, resolve
 from jobs.identity.prepare import prepare_records
 from jobs.identity.quality import cluster_quality_pandas
 from schemas.tables import IDENTITY_HISTORY, IDENTITY_MAP, Lake
-from schemas.workspace import load_workspace
+from schemas.loader import load_workspace
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "identity"
 FIRST = ["Anna", "Ben", "Chloe", "David", "Emma", "Frank", "Grace", "Harry", "Isla", "Jack"]
@@ -165,7 +165,7 @@ def test_must_link_joins_two_people(spark, mini, tmp_path):
 
 def test_candidate_pair_cap_fails_with_the_rule(spark, mini):
     workspace, lake, truth = mini
-    policy = load_workspace(workspace).section("match").model_copy(update={"max_candidate_pairs": 3})
+    policy = load_workspace(workspace).match.model_copy(update={"max_candidate_pairs": 3})
     records = prepare_records(read_table(spark, lake.silver("customer")), policy)
     with pytest.raises(IdentityError) as err:
         check_pair_budget(records, policy)

@@ -15,7 +15,7 @@ from jobs.identity.model import initial_model
 from jobs.identity.quality import cluster_quality_pandas
 from schemas.errors import WorkspaceError
 from schemas.match import MatchPolicy
-from schemas.workspace import load_workspace
+from schemas.loader import load_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def _edit(folder: Path, change) -> None:
 
 def test_bundled_policies_load():
     for name in ("examples/retail", "examples/febrl/febrl4", "examples/febrl/febrl1"):
-        policy = load_workspace(ROOT / name).section("match")
+        policy = load_workspace(ROOT / name).match
         assert isinstance(policy, MatchPolicy) and policy.comparisons, name
 
 
@@ -70,7 +70,7 @@ def test_pair_in_both_override_lists_is_refused(retail):
 def test_em_recovers_known_m_and_lambda():
     """Simulate pairs from a known model (conditional independence) and check EM finds m and lambda."""
     rng = np.random.default_rng(3)
-    policy = load_workspace(ROOT / "examples" / "febrl" / "febrl1").section("match")
+    policy = load_workspace(ROOT / "examples" / "febrl" / "febrl1").match
     policy = policy.model_copy(update={"comparisons": policy.comparisons[:3]})  # given_name, surname, birth
     true_m = {"given_name": [0.85, 0.08, 0.04, 0.03], "surname": [0.8, 0.1, 0.05, 0.05],
               "date_of_birth": [0.9, 0.05, 0.03, 0.02]}
@@ -112,9 +112,9 @@ def test_overrides_file_adds_pairs_and_rejects_unknown_decisions(retail):
     (retail / "overrides.csv").write_text("record_a,record_b,decision\nb:2,a:1,cannot_link\nc:3,d:4,must_link\n")
     _edit(retail, lambda d: d["overrides"].update(file="overrides.csv", must_link=[["x:1", "y:1"]]))
     ws = load_workspace(retail)
-    pairs = load_overrides(ws.section("match"), ws.root)
+    pairs = load_overrides(ws.match, ws.root)
     assert pairs.cannot_link == [("a:1", "b:2")]
     assert pairs.must_link == [("c:3", "d:4"), ("x:1", "y:1")]
     (retail / "overrides.csv").write_text("record_a,record_b,decision\na:1,b:2,maybe\n")
     with pytest.raises(IdentityError, match="row 2: decision must be must_link or cannot_link"):
-        load_overrides(ws.section("match"), ws.root)
+        load_overrides(ws.match, ws.root)

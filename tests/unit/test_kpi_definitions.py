@@ -9,7 +9,7 @@ import pytest
 
 from jobs.kpis.compile import aggregate_sql, derived_sql
 from jobs.kpis.windows import window_bounds
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from schemas.kpis import Kpi, Window
 from tests.unit.workspace_edits import RETAIL, copy_retail, edit, problems
 AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
@@ -22,7 +22,7 @@ def retail(tmp_path: Path) -> Path:
 
 def test_example_kpis_and_segments_load_with_every_template():
     ws = load_workspace(RETAIL)
-    kpis, segments = ws.section("kpis"), ws.section("segments")
+    kpis, segments = ws.kpis, ws.segments
     assert {"lifetime_spend", "average_order_value", "purchase_frequency", "days_since_last_purchase",
             "support_case_rate", "rfm_score", "latest_nps", "survey_csat"} <= set(kpis.kpis)
     assert kpis.of_grain("business") and kpis.of_grain("customer")

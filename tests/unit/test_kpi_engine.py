@@ -76,12 +76,12 @@ def test_names_pick_kpis_and_their_inputs_stay_hidden(spark, world):
     workspace, lake = world
     frame = customer_kpis(spark, workspace, lake, AS_OF, names=["spend_per_visit"])
     assert frame.columns == ["customer_id", "spend_per_visit", "as_of"]
-    assert set(with_dependencies(workspace.section("kpis"), ["spend_per_visit"])) == {"spend", "visits", "spend_per_visit"}
+    assert set(with_dependencies(workspace.kpis, ["spend_per_visit"])) == {"spend", "visits", "spend_per_visit"}
 
 
 def test_all_kpis_of_a_table_come_from_one_aggregation_over_one_scan(spark, world):
     workspace, lake = world
-    kpis = {n: k for n, k in workspace.section("kpis").of_grain("customer").items() if k.interaction == "purchase"}
+    kpis = {n: k for n, k in workspace.kpis.of_grain("customer").items() if k.interaction == "purchase"}
     assert len(kpis) == 8
     rows = interaction_rows(spark, workspace, lake, "purchase", "customer")
     frame = aggregate_table(rows, kpis, AS_OF, ["customer", "store"])

@@ -59,7 +59,7 @@ def test_incremental_runs_equal_a_full_recompute(spark, tmp_path):
 def test_changed_definitions_or_as_of_mean_a_full_run(spark, tmp_path):
     workspace, lake = build(spark, tmp_path)
     refresh_customer_kpis(spark, workspace, lake)
-    definitions = workspace.section("kpis")
+    definitions = workspace.kpis
     moved = definitions.model_copy(update={"as_of": "2026-06-29"})
     assert refresh_customer_kpis(spark, workspace, lake, definitions=moved).reason.startswith("as_of moved")
     kpis = dict(moved.kpis)

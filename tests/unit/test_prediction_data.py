@@ -51,7 +51,7 @@ PURCHASES = [
 def workspace(tmp_path):
     ws = mini_workspace(tmp_path)
     (ws.root / "predictions.yaml").write_text(yaml.safe_dump({"predictions": {"churn": CHURN}}))
-    from schemas import load_workspace
+    from schemas.loader import load_workspace
 
     return load_workspace(ws.root)
 
@@ -60,7 +60,7 @@ def examples_for(spark, workspace, lake, rows, window=None) -> pd.DataFrame:
     """Training examples of one window built from the given purchases, as pandas by customer."""
     sources = FeatureSources(spark, workspace, lake)
     sources._rows[("purchase", "customer")] = spark.createDataFrame(rows, SCHEMA)
-    prediction = workspace.section("predictions").predictions["churn"]
+    prediction = workspace.predictions.predictions["churn"]
     frame = window_examples(sources, prediction, window or Window(0, CUTOFF, END), 1.0)
     return frame.toPandas().set_index(CUSTOMER_ID).sort_index()
 
@@ -160,7 +160,7 @@ def test_build_features_gives_zero_counts_to_customers_without_rows(spark, works
     sources = FeatureSources(spark, workspace, lake)
     sources._rows[("purchase", "customer")] = spark.createDataFrame(PURCHASES, SCHEMA)
     population = spark.createDataFrame([("c1",), ("c9",)], "customer_id string")
-    prediction = workspace.section("predictions").predictions["churn"]
+    prediction = workspace.predictions.predictions["churn"]
     got = build_features(sources, prediction, CUTOFF, population).toPandas().set_index(CUSTOMER_ID)
     assert got.loc["c9", "purchase_count"] == 0.0 and got.loc["c9", "rfm_frequency"] == 0.0
     assert pd.isna(got.loc["c9", "rfm_recency_days"])

@@ -19,7 +19,7 @@ from ml.evaluation import Grade, binary_metrics, grade, numeric_metrics
 from ml.labels import LABEL
 from ml.registry import decide
 from ml.training import feature_importance, scores, select_and_fit
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from schemas.errors import WorkspaceError
 from schemas.predictions import Grading, Outcome, Training
 from tests.unit.mini import mini_workspace
@@ -152,7 +152,7 @@ def test_a_valid_prediction_loads(tmp_path):
     body = {"churn": {"outcome": {"kind": "binary", "interaction": "purchase", "positive_when": "value = 0"},
                       "horizon_days": 90}}
     workspace = load_workspace(write_predictions(tmp_path, body))
-    assert workspace.section("predictions").predictions["churn"].training.windows == 3
+    assert workspace.predictions.predictions["churn"].training.windows == 3
 
 
 @pytest.mark.parametrize(("outcome", "expected"), [

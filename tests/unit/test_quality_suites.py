@@ -20,7 +20,7 @@ from expectations.suite import (
     suite_for_silver,
 )
 from schemas.model import Model
-from schemas.workspace import load_workspace
+from schemas.loader import load_workspace
 
 RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

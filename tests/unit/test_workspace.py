@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas import load_workspace
+from schemas.loader import load_workspace
 from tests.unit.workspace_edits import RETAIL, copy_retail, edit, problems
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemas import WorkspaceError, load_workspace
+from schemas.errors import WorkspaceError
+from schemas.loader import load_workspace
 
 RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
 
