@@ -16,7 +16,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import SourceError, bronze_column_name, missing_columns, referenced_columns, row_problems
-from jobs.delta import append_once, read_table, stats_only_on
+from jobs.delta import read_table, stats_only_on
+from jobs.writes import append
 from jobs.files import SourceFile, list_files
 from jobs.privacy.audit import suppressed_hashes
 from jobs.privacy.suppress import suppressed
@@ -136,10 +137,10 @@ def land_source(
         _check_drift(name, source, good, reference)
         # Statistics (kept in the Delta log) only on ingestion columns: no personal data there.
         no_personal_stats = stats_only_on(list(INGESTION_COLUMNS))
-        append_once(bad, lake.quarantine(name), f"quarantine:{name}", batch_id,
+        append(bad, lake.quarantine(name), once=(f"quarantine:{name}", batch_id),
                     properties=no_personal_stats)
         if source_columns:  # (none when no row of the batch could be parsed)
-            append_once(good, lake.bronze(name), f"bronze:{name}", batch_id, merge_schema=True,
+            append(good, lake.bronze(name), once=(f"bronze:{name}", batch_id), merge_schema=True,
                         properties=no_personal_stats)
         _write_log(spark, lake, name, batch_id, new, stats, landed_at)
     finally:
@@ -266,4 +267,4 @@ def _write_log(
         for f in files
     ]
     log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
-    append_once(log, lake.meta(INGEST_LOG), f"ingest:{name}", batch_id)
+    append(log, lake.meta(INGEST_LOG), once=(f"ingest:{name}", batch_id))

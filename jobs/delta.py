@@ -1,4 +1,4 @@
-"""Small Delta Lake helpers every job shares: existence, reads, idempotent appends."""
+"""Small Delta Lake helpers every job shares: existence, reads, versions, conflict retries (writes: jobs/writes.py)."""
 
 from __future__ import annotations
 
@@ -64,35 +64,6 @@ def read_table(spark: SparkSession, path: str) -> DataFrame | None:
     if not table_exists(spark, path):
         return None
     return spark.read.format("delta").load(path)
-
-
-def append_once(
-    df: DataFrame,
-    path: str,
-    app_id: str,
-    version: int,
-    merge_schema: bool = False,
-    properties: dict[str, str] | None = None,
-) -> None:
-    """Append df unless this (app_id, version) already committed to the table.
-
-    Delta records the pair in the same atomic commit as the rows, so a retried batch after a
-    crash is written exactly once, with no bookkeeping of our own. `properties` (delta.*)
-    are set when this append creates the table.
-    """
-    creates = properties and not table_exists(df.sparkSession, path)
-    retry_on_conflict(
-        lambda: (
-            df.write.format("delta")
-            .mode("append")
-            .option("txnAppId", f"{APP_ID_PREFIX}:{app_id}")
-            .option("txnVersion", version)
-            .option("mergeSchema", str(merge_schema).lower())
-            .options(**(properties if creates else {}))
-            .save(path)
-        ),
-        f"append to {path}",
-    )
 
 
 def stats_only_on(columns: list[str], schema: T.StructType | None = None) -> dict[str, str]:

@@ -21,6 +21,7 @@ from jobs.delta import read_table
 from jobs.lake import previous_row_count
 from orchestration.assets.common import asset_key
 from orchestration.resources import LakeResource, SparkResource
+from schemas.catalog import gold_tables
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
 
@@ -43,24 +44,10 @@ def silver_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
 
 
 def gold_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
-    """One multi-check per gold table of the graph (whichever factory builds it)."""
-    names = gold_tables(workspace)
+    """One multi-check per gold table the catalogue enables (the graph builds exactly those)."""
+    names = [table.name for table in gold_tables(workspace)]
     suites = gold_suites_for(workspace, names)
     return [_table_check(GOLD, name, suites[name]) for name in names]
-
-
-def gold_tables(workspace: Workspace) -> list[str]:
-    """Names of the gold tables the workspace's asset factories produce."""
-    from orchestration.build import ASSET_FACTORIES  # the factories' list, filled by each capability
-
-    names = {
-        key.path[1]
-        for factory in ASSET_FACTORIES
-        for assets in factory(workspace)
-        for key in assets.keys
-        if len(key.path) == 2 and key.path[0] == GOLD
-    }
-    return sorted(names)
 
 
 def _split_references(suite: TableSuite) -> tuple[TableSuite, TableSuite]:

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.delta import append_once, read_table, table_version
+from jobs.delta import read_table, table_version
+from jobs.writes import append
 from jobs.kpis.refresh import KPIS_CUSTOMER, workspace_as_of
 from jobs.segments.audience import SEGMENT, SINCE, audience, members
 from schemas.segments import SegmentFile
@@ -97,8 +98,8 @@ def refresh_segments(
         return run
     version = table_version(spark, lake.gold(MEMBERSHIP))
     txn = 0 if version is None else version + 1  # the membership version this run will write
-    append_once(events, lake.gold(EVENTS), "segment_events", txn)
-    append_once(counts, lake.gold(SIZES), "segment_sizes", txn)
+    append(events, lake.gold(EVENTS), once=("segment_events", txn))
+    append(counts, lake.gold(SIZES), once=("segment_sizes", txn))
     membership(previous, current, at).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
         lake.gold(MEMBERSHIP)
     )

@@ -1,0 +1,147 @@
+"""The one write path: every table is overwritten, appended or merged here, each retried on conflict.
+
+Each commit carries a small JSON record in its userMetadata: the module that wrote it (so the
+catalogue's claim "this module writes that table" can be checked against the log) and, when
+the step gives one, what it was built from (jobs/built_from.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from delta.tables import DeltaMergeBuilder, DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from jobs.built_from import BuiltFrom
+from jobs.delta import APP_ID_PREFIX, retry_on_conflict, table_exists
+
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+def writer_module(skip: int = 2) -> str:
+    """The module of the first caller outside this one: who really writes the table."""
+    frame = sys._getframe(skip)  # noqa: SLF001 - the caller's module name is all we need
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "?") if frame is not None else "?"
+
+
+def commit_record(writer: str, built: BuiltFrom | None) -> str:
+    """The userMetadata of one commit."""
+    record: dict[str, Any] = {"writer": writer}
+    if built is not None:
+        record["built_from"] = built.to_dict()
+    return json.dumps(record, sort_keys=True, default=str)
+
+
+def last_writer(spark: SparkSession, path: str) -> str | None:
+    """The module that made a table's newest commit, if it went through this path."""
+    if not table_exists(spark, path):
+        return None
+    text = DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()[0]
+    try:
+        return json.loads(text).get("writer") if text else None
+    except ValueError:
+        return None
+
+
+def overwrite(
+    df: DataFrame,
+    path: str,
+    *,
+    built: BuiltFrom | None = None,
+    replace_where: str | None = None,
+    merge_schema: bool = False,
+    properties: dict[str, str] | None = None,
+) -> None:
+    """Replace the table (or the rows replace_where selects) with df; older versions stay readable.
+
+    Without replace_where the schema is replaced too. `properties` (delta.*) apply when the
+    table is created.
+    """
+    writer, creates = writer_module(), not table_exists(df.sparkSession, path)
+
+    def write() -> None:
+        out = df.write.format("delta").mode("overwrite").option("userMetadata", commit_record(writer, built))
+        if replace_where is not None:
+            out = out.option("replaceWhere", replace_where)
+        elif not merge_schema:
+            out = out.option("overwriteSchema", "true")
+        if merge_schema:
+            out = out.option("mergeSchema", "true")
+        out.options(**(properties if creates and properties else {})).save(path)
+
+    retry_on_conflict(write, f"overwrite {path}")
+
+
+def append(
+    df: DataFrame,
+    path: str,
+    *,
+    once: tuple[str, int] | None = None,
+    merge_schema: bool = False,
+    properties: dict[str, str] | None = None,
+    built: BuiltFrom | None = None,
+) -> None:
+    """Append df; with once=(app_id, version), only if that pair has not committed to the table.
+
+    Delta records the pair in the same atomic commit as the rows, so a retried batch after a
+    crash is written exactly once, with no bookkeeping of our own.
+    """
+    writer, creates = writer_module(), properties and not table_exists(df.sparkSession, path)
+
+    def write() -> None:
+        out = (df.write.format("delta").mode("append")
+               .option("userMetadata", commit_record(writer, built))
+               .option("mergeSchema", str(merge_schema).lower()))
+        if once is not None:
+            out = out.option("txnAppId", f"{APP_ID_PREFIX}:{once[0]}").option("txnVersion", once[1])
+        out.options(**(properties if creates else {})).save(path)
+
+    retry_on_conflict(write, f"append to {path}")
+
+
+def merge(
+    spark: SparkSession,
+    path: str,
+    build: Callable[[DeltaTable], DeltaMergeBuilder],
+    *,
+    built: BuiltFrom | None = None,
+) -> None:
+    """Run the MERGE that build makes on the table; a lost race re-reads the table and merges again.
+
+    Only MERGEs that are idempotent by key belong here (a re-run after the winner's commit must
+    not double anything).
+    """
+    writer = writer_module()
+
+    def write() -> None:
+        with commit_metadata(spark, commit_record(writer, built)):
+            build(DeltaTable.forPath(spark, path)).execute()
+
+    retry_on_conflict(write, f"merge into {path}")
+
+
+def delete(spark: SparkSession, path: str, condition: str) -> None:
+    """Delete the rows matching condition (a SQL predicate), retried on conflict."""
+    writer = writer_module()
+
+    def write() -> None:
+        with commit_metadata(spark, commit_record(writer, None)):
+            DeltaTable.forPath(spark, path).delete(condition)
+
+    retry_on_conflict(write, f"delete from {path}")
+
+
+@contextmanager
+def commit_metadata(spark: SparkSession, text: str) -> Iterator[None]:
+    """Attach userMetadata to the commits made inside (MERGE and DELETE have no writer option)."""
+    spark.conf.set(USER_METADATA_CONF, text)
+    try:
+        yield
+    finally:
+        spark.conf.unset(USER_METADATA_CONF)
