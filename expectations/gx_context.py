@@ -6,7 +6,6 @@ only lists or describes suites should not pay for it.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +53,6 @@ def gx_session() -> GxSession:
 
 
 def _build_session() -> GxSession:
-    os.environ["GX_ANALYTICS_ENABLED"] = "False"  # must be set before GX is imported
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from insights.environment import dagster_home, quiet_tools
+from schemas.environment import telemetry_off
 
-quiet_tools()
+telemetry_off()
 
 
 @click.group()
@@ -26,10 +25,11 @@ def main() -> None:
 def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None) -> None:
     """Materialise the asset graph of a workspace and print what was written."""
     from insights.commands.context import command_environment
+    from insights.environment import prepare_dagster_home
     from schemas.errors import WorkspaceError
 
     env = command_environment(workspace_dir, lake, profile)
-    dagster_home(Path.cwd() / ".dagster")
+    prepare_dagster_home(env)
     from insights.run import run_pipeline
 
     click.echo(f"workspace {env.workspace_dir}\nlake      {env.lake_root}\nspark     {env.spark_profile}")
@@ -45,13 +45,9 @@ def run(workspace_dir: str | None, lake: str | None, select: str | None, profile
 @click.argument("workspace_dir", type=click.Path(file_okay=False))
 def validate(workspace_dir: str) -> None:
     """Check a workspace's YAML files without starting Spark."""
-    from schemas.errors import WorkspaceError
-    from schemas.loader import load_workspace
+    from insights.commands.context import command_environment, command_workspace
 
-    try:
-        ws = load_workspace(workspace_dir)
-    except WorkspaceError as exc:
-        raise click.ClickException(str(exc)) from exc
+    ws = command_workspace(command_environment(workspace_dir, None))
     click.echo(
         f"workspace '{ws.name}' is valid: {len(ws.model.profiles)} profile types, "
         f"{len(ws.model.interactions)} interaction types, {len(ws.sources)} sources"

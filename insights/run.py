@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from orchestration.build import Environment, build_definitions
-from schemas.loader import load_workspace
+from orchestration.build import build_definitions
+from schemas.environment import Environment
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def run_pipeline(
 ) -> RunSummary:
     """Validate the workspace, then materialise the selected assets (default: all) in-process."""
     started = time.monotonic()
-    defs = build_definitions(load_workspace(env.workspace_dir), env)
+    defs = build_definitions(env.load_workspace(), env)
     job = defs.resolve_implicit_global_asset_job_def()
     keys = None
     if select:

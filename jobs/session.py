@@ -4,74 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
 
-import yaml
 from pyspark.sql import SparkSession
 
-from infra import SPARK_PROFILES_DIR
+from schemas.spark_profile import SparkProfile, load_profile
 
 log = logging.getLogger(__name__)
 
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
-PROFILE_ENV = "INSIGHTS_SPARK_PROFILE"
-_ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
 class SparkSetupError(RuntimeError):
     """Spark cannot start as the profile asks; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class SparkProfile:
-    """A named set of Spark settings (infra/spark/<name>.yaml)."""
-
-    name: str
-    master: str | None
-    delta_jar: Literal["maven", "builtin"] = "maven"
-    conf: dict[str, str] = field(default_factory=dict)
-    description: str = ""
-
-    @property
-    def max_executors(self) -> int | None:
-        """The executor cap of dynamic allocation, if the profile sets one."""
-        value = self.conf.get("spark.dynamicAllocation.maxExecutors")
-        return int(value) if value is not None else None
-
-
-def available_profiles() -> list[str]:
-    """Names of the profiles shipped in infra/spark."""
-    return sorted(p.stem for p in SPARK_PROFILES_DIR.glob("*.yaml"))
-
-
-def load_profile(name: str | None = None) -> SparkProfile:
-    """Read a profile by name (default: INSIGHTS_SPARK_PROFILE, else local), expanding ${VAR:-x}."""
-    name = name or os.environ.get(PROFILE_ENV) or "local"
-    path = SPARK_PROFILES_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise SparkSetupError(
-            f"unknown Spark profile '{name}' (known: {available_profiles()}; files in {SPARK_PROFILES_DIR})"
-        )
-    data = yaml.safe_load(path.read_text()) or {}
-    conf = {key: _expand(str(value)) for key, value in (data.get("conf") or {}).items()}
-    master = data.get("master")
-    return SparkProfile(
-        name=name,
-        master=_expand(master) if master else None,
-        delta_jar=data.get("delta_jar", "maven"),
-        conf=conf,
-        description=data.get("description", ""),
-    )
 
 
 def delta_package() -> str:
@@ -80,8 +32,8 @@ def delta_package() -> str:
     return f"io.delta:delta-spark_{spark_minor}_2.13:{version('delta-spark')}"
 
 
-def get_spark(profile: str | SparkProfile | None = None, app_name: str = "customer-insights") -> SparkSession:
-    """The process's SparkSession: the active one if any, else a new one from the profile."""
+def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights") -> SparkSession:
+    """The process's SparkSession: the active one if any, else a new one from the profile (or its name)."""
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -173,6 +125,3 @@ def _process_output_to(path: Path) -> Iterator[None]:
             os.close(saved[0])
             os.close(saved[1])
 
-
-def _expand(text: str) -> str:
-    return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), text)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "true")
+import mlflow
 
-import mlflow  # noqa: E402 - telemetry must be off before MLflow is imported
+from schemas.environment import is_remote
 
 
 def tracking_uri_for(lake_root: str, explicit: str | None = None) -> str:
     """The explicit URI if given, else a sqlite store under a local lake root."""
     if explicit:
         return explicit
-    if "://" in lake_root and not lake_root.startswith("file://"):
+    if is_remote(lake_root):
         raise ValueError("the lake root is remote: set INSIGHTS_MLFLOW_URI to a tracking server")
     folder = Path(lake_root.removeprefix("file://")) / "mlflow"
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
@@ -22,41 +19,9 @@ from orchestration.checks import gold_checks, silver_checks
 from orchestration.identity_checks import identity_checks
 from orchestration.assets.activity import activity_assets
 from orchestration.maintenance import vacuum_schedules
-from orchestration.resources import LakeResource, MLflowResource, SparkResource
-from schemas.loader import load_workspace
+from orchestration.resources import environment_resources
+from schemas.environment import Environment
 from schemas.workspace import Workspace
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_WORKSPACE = PROJECT_ROOT / "examples" / "retail"
-WORKSPACE_ENV, LAKE_ENV, MLFLOW_ENV = "INSIGHTS_WORKSPACE", "INSIGHTS_LAKE", "INSIGHTS_MLFLOW_URI"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """Where one deployment points: workspace, lake root, Spark profile, MLflow store."""
-
-    workspace_dir: str
-    lake_root: str
-    spark_profile: str = "local"
-    mlflow_uri: str | None = None
-
-    @classmethod
-    def from_env(cls) -> Environment:
-        lake = os.environ.get(LAKE_ENV, "lakehouse")
-        return cls(
-            workspace_dir=os.environ.get(WORKSPACE_ENV, str(DEFAULT_WORKSPACE)),
-            lake_root=lake if "://" in lake else str(Path(lake).resolve()),
-            spark_profile=os.environ.get("INSIGHTS_SPARK_PROFILE", "local"),
-            mlflow_uri=os.environ.get(MLFLOW_ENV),
-        )
-
-    def resources(self) -> dict[str, dg.ConfigurableResource]:
-        return {
-            "spark": SparkResource(profile=self.spark_profile),
-            "lake": LakeResource(root=self.lake_root),
-            "mlflow": MLflowResource(tracking_uri=self.mlflow_uri, lake_root=self.lake_root),
-        }
-
 
 # Each capability contributes its factories here: workspace -> definitions.
 ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
@@ -93,13 +58,13 @@ def build_definitions(workspace: Workspace, env: Environment) -> dg.Definitions:
         jobs=[job],
         schedules=[daily_schedule(job), *[s for f in SCHEDULE_FACTORIES for s in f(workspace)]],
         sensors=[s for factory in SENSOR_FACTORIES for s in factory(workspace)],
-        resources=env.resources(),
+        resources=environment_resources(env),
         executor=dg.in_process_executor,
     )
 
 
 def load_definitions(env: Environment | None = None) -> dg.Definitions:
-    """Definitions for the environment's workspace (validated before anything starts)."""
+    """Definitions for the environment's workspace (environment and workspace validated before anything starts)."""
     env = env or Environment.from_env()
-    return build_definitions(load_workspace(env.workspace_dir), env)
+    return build_definitions(env.load_workspace(), env)
 

@@ -6,6 +6,7 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from jobs.session import get_spark
+from schemas.environment import Environment
 from schemas.tables import Lake
 
 
@@ -41,3 +42,12 @@ class MLflowResource(dg.ConfigurableResource):
         uri = tracking_uri_for(self.lake_root or "", self.tracking_uri)
         use_store(uri)
         return uri
+
+
+def environment_resources(env: Environment) -> dict[str, dg.ConfigurableResource]:
+    """The resources every asset shares, pointed where the environment says."""
+    return {
+        "spark": SparkResource(profile=env.spark_profile),
+        "lake": LakeResource(root=env.lake_root),
+        "mlflow": MLflowResource(tracking_uri=env.mlflow_uri, lake_root=env.lake_root),
+    }

@@ -19,9 +19,9 @@ from schemas.workspace_core import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Set
 def load_workspace(path: str | os.PathLike[str], data_root: str | None = None) -> Workspace:
     """Read and validate a workspace; raise WorkspaceError naming every file and key at fault.
 
-    data_root, when given, replaces the workspace's own data root (INSIGHTS_DATA).
+    data_root, when given, replaces the workspace's own data root (the environment's INSIGHTS_DATA:
+    Environment.load_workspace passes it).
     """
-    data_root = data_root or os.environ.get("INSIGHTS_DATA")
     root = Path(path).resolve()
     if not root.is_dir():
         raise WorkspaceError([Problem(str(root), "", "workspace folder not found")])

@@ -11,11 +11,9 @@ precision, recall and F1 of the final clusters against the true entities, for ev
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -153,11 +151,10 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
     else:
         data_dir = scratch / "data"
         write_febrl(dataset, data_dir)
-    os.environ["INSIGHTS_DATA"] = str(data_dir)
     spark = bench_spark(scratch, with_splink="splink-spark" in tools)
     rows = []
     try:
-        workspace = load_workspace(WORKSPACES[dataset])
+        workspace = load_workspace(WORKSPACES[dataset], data_root=str(data_dir))
         lake = Lake(str(scratch / "lake"))
         started = time.monotonic()
         records = land_profiles(spark, workspace, lake)
@@ -189,7 +186,6 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
     finally:
-        os.environ.pop("INSIGHTS_DATA", None)
         shutil.rmtree(scratch, ignore_errors=True)
     return rows
 
@@ -203,14 +199,16 @@ def _row(tool: str, base: dict, metrics: dict, seconds: float, **extra) -> dict:
 
 def bench_spark(scratch: Path, with_splink: bool):
     """The one SparkSession of the benchmark (local profile), with Splink's similarity jar when needed."""
-    from jobs.session import get_spark, load_profile
+    from jobs.session import get_spark
+    from schemas.environment import Environment
+    from schemas.spark_profile import load_profile
 
-    profile = load_profile(os.environ.get("INSIGHTS_SPARK_PROFILE", "local"))
+    profile = load_profile(Environment.from_env().spark_profile)
     conf = dict(profile.conf)
     if with_splink:
         from splink.internals.spark.jar_location import similarity_jar_location
 
         conf["spark.jars"] = similarity_jar_location()
-    spark = get_spark(replace(profile, conf=conf), app_name="insights-bench-match")
+    spark = get_spark(profile.model_copy(update={"conf": conf}), app_name="insights-bench-match")
     spark.sparkContext.setCheckpointDir(str(scratch / "checkpoints"))
     return spark

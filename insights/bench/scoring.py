@@ -41,6 +41,9 @@ TASKS = {"churn": "churn_39w", "repeat": "repeat_purchases_39w", "spend": "spend
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: model, task, metric, value.")
 def scoring(dataset: str, scale: str, profile: str | None, work: str | None, part: str, as_json: bool) -> None:
     """Compare predictions with BG/NBD and Gamma-Gamma on CDNOW; time training and scoring."""
+    from schemas.environment import Environment
+
+    profile = Environment.from_env(spark_profile=profile).spark_profile
     folder = Path(work) if work else Path(tempfile.mkdtemp(prefix="bench-scoring-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -65,7 +68,7 @@ def row(model: str, task: str, metric: str, value: float) -> dict:
 # ------------------------------------------------------------------ CDNOW quality
 
 
-def cdnow_rows(folder: Path, profile: str | None, say) -> list[dict]:
+def cdnow_rows(folder: Path, profile: str, say) -> list[dict]:
     """Both sides' holdout figures on the full CDNOW data set, side by side."""
     from insights.datasets.cdnow import CALIBRATION_END, HOLDOUT_END, read_transactions, write_cdnow
 
@@ -111,7 +114,7 @@ def lifetimes_peers(transactions: pd.DataFrame, calibration_end: str, holdout_en
     })
 
 
-def our_holdout_scores(workspace_dir: Path, lake_dir: Path, profile: str | None, say) -> tuple[dict, dict]:
+def our_holdout_scores(workspace_dir: Path, lake_dir: Path, profile: str, say) -> tuple[dict, dict]:
     """Land CDNOW, build silver, train each prediction (forced) and return its holdout scores."""
     from jobs.bronze import land_source
     from jobs.session import get_spark
@@ -203,7 +206,7 @@ def write_purchase_sources(path: Path) -> None:
     path.write_text(yaml.safe_dump({"sources": kept}, sort_keys=False))
 
 
-def timing_rows(scale: str, folder: Path, profile: str | None, say) -> list[dict]:
+def timing_rows(scale: str, folder: Path, profile: str, say) -> list[dict]:
     """Train (forced) and score the retail churn prediction on generated data of a scale."""
     from insights.generator import generate
     from jobs.bronze import land_source

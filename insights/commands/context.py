@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
-    from orchestration.build import Environment
+    from schemas.environment import Environment
     from schemas.workspace import Workspace
 
 
 def command_environment(workspace_dir: str | None, lake: str | None, profile: str | None = None) -> Environment:
-    """The environment from INSIGHTS_* variables, with the command line's choices on top."""
-    from orchestration.build import Environment
+    """The environment from INSIGHTS_* variables with the command line's choices on top, or a click error."""
+    from schemas.environment import Environment, InvalidEnvironment
 
-    env = Environment.from_env()
-    if workspace_dir:
-        env = replace(env, workspace_dir=str(Path(workspace_dir).resolve()))
-    if lake:
-        env = replace(env, lake_root=lake if "://" in lake else str(Path(lake).resolve()))
-    if profile:
-        env = replace(env, spark_profile=profile)
-    return env
+    try:
+        return Environment.from_env(workspace_dir=workspace_dir, lake_root=lake, spark_profile=profile)
+    except InvalidEnvironment as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def command_workspace(env: Environment) -> Workspace:
     """The environment's workspace, or a click error naming the file and key that are wrong."""
     from schemas.errors import WorkspaceError
-    from schemas.loader import load_workspace
 
     try:
-        return load_workspace(env.workspace_dir)
+        return env.load_workspace()
     except WorkspaceError as exc:
         raise click.ClickException(str(exc)) from exc

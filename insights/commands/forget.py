@@ -31,9 +31,9 @@ def forget(customer: str | None, email: str | None, phone: str | None, workspace
     from jobs.session import get_spark
     from schemas.tables import Lake
 
-    env = command_environment(workspace_dir, lake)
+    env = command_environment(workspace_dir, lake, profile)
     workspace = command_workspace(env)
-    spark = get_spark(profile or env.spark_profile, app_name="customer-insights-forget")
+    spark = get_spark(env.spark_profile, app_name="customer-insights-forget")
     result = run_forget(spark, workspace, Lake(env.lake_root), customer=customer, email=email,
                         phone=phone, retention_hours=retention_hours)
     click.echo(result.render())

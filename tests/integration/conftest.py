@@ -17,7 +17,7 @@ import pytest
 
 from insights.generator import generate
 from insights.run import RunSummary, run_pipeline
-from orchestration.build import Environment
+from schemas.environment import Environment
 from tests.integration.fingerprints import table_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "true")
+from schemas.environment import telemetry_off
+
+telemetry_off()
 
 
 def main() -> int:
@@ -68,7 +66,7 @@ def _materialise(args) -> int:
     import dagster as dg
 
     from insights.run import run_pipeline
-    from orchestration.build import Environment
+    from schemas.environment import Environment
 
     env = Environment(workspace_dir=args.workspace, lake_root=args.lake, spark_profile="test")
     summary = run_pipeline(env, args.select, instance=dg.DagsterInstance.ephemeral(), log_level="ERROR")

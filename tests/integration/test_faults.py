@@ -26,7 +26,7 @@ import pytest
 
 from insights.run import run_pipeline
 from jobs.bronze import INGEST_LOG
-from orchestration.build import Environment
+from schemas.environment import Environment
 from tests.integration.fingerprints import frame_fingerprint
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -16,6 +16,7 @@ from ml.registry import CHAMPION, experiment_name, model_name
 from ml.tracking import tracking_uri_for, use_store
 from orchestration.assets.predictions import changed_predictions
 from orchestration.build import build_definitions
+from orchestration.resources import environment_resources
 from schemas.loader import load_workspace
 from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, RECORD_ID
 
@@ -88,7 +89,7 @@ def test_retraining_schedule_skips_unchanged_data_and_sees_changed_definitions(e
     workspace = load_workspace(example.env.workspace_dir)
     defs = build_definitions(workspace, example.env)
     schedule = defs.resolve_schedule_def("retrain_predictions")
-    with dg.build_schedule_context(instance=example.instance, resources=example.env.resources()) as context:
+    with dg.build_schedule_context(instance=example.instance, resources=environment_resources(example.env)) as context:
         tick = schedule.evaluate_tick(context)
     assert tick.skip_message and "unchanged" in tick.skip_message
     assert runs[0].data.tags[FINGERPRINT_TAG]

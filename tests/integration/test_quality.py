@@ -14,7 +14,8 @@ import pyarrow as pa
 import pytest
 
 from expectations.suite import has_table_file, suites_for_workspace
-from orchestration.build import Environment, build_definitions
+from orchestration.build import build_definitions
+from schemas.environment import Environment
 from schemas.loader import load_workspace
 from tests.integration.conftest import delta_tables
 from tests.integration.fingerprints import table_fingerprint

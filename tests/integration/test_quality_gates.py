@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from insights.run import run_pipeline
-from orchestration.build import Environment
+from schemas.environment import Environment
 
 pytestmark = pytest.mark.integration
 

@@ -1,11 +1,12 @@
-"""Spark profiles are data; a missing Delta jar fails with a clear message."""
+"""Spark profiles are strict, typed data; a missing Delta jar fails with a clear message."""
 
 from __future__ import annotations
 
 import pytest
 
 from jobs import session
-from jobs.session import SparkSetupError, available_profiles, delta_package, load_profile, session_conf
+from jobs.session import SparkSetupError, delta_package, session_conf
+from schemas.spark_profile import SparkProfileError, available_profiles, load_profile
 
 
 def test_shipped_profiles():
@@ -29,8 +30,31 @@ def test_environment_references_expand(monkeypatch):
 
 
 def test_unknown_profile_lists_the_known_ones():
-    with pytest.raises(SparkSetupError, match=r"unknown Spark profile 'laptop' \(known: \["):
+    with pytest.raises(SparkProfileError, match=r"unknown Spark profile 'laptop' \(known: \["):
         load_profile("laptop")
+
+
+@pytest.mark.parametrize("name", ["bench", "databricks", "kubernetes", "local", "standalone", "test"])
+def test_every_shipped_profile_is_valid(name):
+    assert load_profile(name).name == name
+
+
+def test_unknown_key_in_a_profile_names_the_file_and_key(tmp_path):
+    (tmp_path / "laptop.yaml").write_text("master: local[2]\nconf:\n  spark.ui.enabled: 'false'\nexecutors: 4\n")
+    with pytest.raises(SparkProfileError) as raised:
+        load_profile("laptop", folder=tmp_path)
+    assert f"{tmp_path / 'laptop.yaml'}: executors: unknown key (known: [" in str(raised.value)
+
+
+def test_a_wrong_value_in_a_profile_names_the_file_and_key(tmp_path):
+    (tmp_path / "laptop.yaml").write_text("master: local[2]\ndelta_jar: download\n")
+    with pytest.raises(SparkProfileError, match=r"laptop.yaml: delta_jar: Input should be 'maven' or 'builtin'"):
+        load_profile("laptop", folder=tmp_path)
+
+
+def test_conf_values_are_spark_text(tmp_path):
+    (tmp_path / "laptop.yaml").write_text("master: local[2]\nconf:\n  spark.ui.enabled: false\n  spark.x: 8\n")
+    assert load_profile("laptop", folder=tmp_path).conf == {"spark.ui.enabled": "false", "spark.x": "8"}
 
 
 def test_delta_is_wired_into_every_session():

@@ -27,11 +27,6 @@ def test_bundled_example_loads():
     assert ws.source_location("crm_contacts") == str(RETAIL / "data" / "crm" / "contacts")
 
 
-def test_data_root_env_overrides(monkeypatch, tmp_path):
-    monkeypatch.setenv("INSIGHTS_DATA", str(tmp_path))
-    assert load_workspace(RETAIL).source_location("stores") == str(tmp_path / "catalog" / "stores")
-
-
 def test_unknown_attribute_names_file_and_key(retail_copy):
     edit(retail_copy, "sources.yaml", lambda d: d["sources"]["crm_contacts"]["mapping"].update(emial="Email"))
     [problem] = problems(retail_copy)

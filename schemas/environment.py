@@ -1,0 +1,120 @@
+"""Where one deployment points, read from the environment in one place and checked before Spark starts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from schemas.loader import load_workspace
+from schemas.spark_profile import SparkProfileError, load_profile
+from schemas.workspace import Workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WORKSPACE = PROJECT_ROOT / "examples" / "retail"
+
+# Each field and the variable it is read from (README, "Environment variables").
+VARIABLES = {
+    "workspace_dir": "INSIGHTS_WORKSPACE",
+    "lake_root": "INSIGHTS_LAKE",
+    "data_root": "INSIGHTS_DATA",
+    "spark_profile": "INSIGHTS_SPARK_PROFILE",
+    "mlflow_uri": "INSIGHTS_MLFLOW_URI",
+    "dagster_home": "DAGSTER_HOME",
+}
+DEFAULTS = {"workspace_dir": str(DEFAULT_WORKSPACE), "lake_root": "lakehouse", "spark_profile": "local"}
+
+# Telemetry of the tools we run: there is no network for it, and the data is not ours to send.
+NO_TELEMETRY = {
+    "GX_ANALYTICS_ENABLED": "False",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+}
+
+
+class InvalidEnvironment(ValueError):
+    """The environment names something that cannot work; each line says which variable and why."""
+
+
+def telemetry_off() -> None:
+    """Switch off every tool's telemetry; entry points call it before importing GX, MLflow or Dagster."""
+    for key, value in NO_TELEMETRY.items():
+        os.environ.setdefault(key, value)
+
+
+def is_remote(uri: str) -> bool:
+    """A URI with a scheme other than file:// (abfss://, s3://, ...): not a local folder."""
+    return "://" in uri and not uri.startswith("file://")
+
+
+class Environment(BaseModel):
+    """One deployment: workspace, lake root, data root override, Spark profile, MLflow store, Dagster home."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    workspace_dir: str = Field(description="the workspace folder of YAML files")
+    lake_root: str = Field(description="a local folder (made absolute) or a URI such as abfss://...")
+    spark_profile: str = Field(default="local", description="a profile of infra/spark")
+    mlflow_uri: str | None = Field(default=None, description="tracking server; default sqlite under a local lake")
+    data_root: str | None = Field(default=None, description="replaces the workspace's own data root")
+    dagster_home: str = Field(default_factory=lambda: str(Path.cwd() / ".dagster"))
+
+    @field_validator("workspace_dir", "dagster_home")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        return str(Path(value).resolve())
+
+    @field_validator("lake_root")
+    @classmethod
+    def _absolute_if_local(cls, value: str) -> str:
+        return value if "://" in value else str(Path(value).resolve())
+
+    @field_validator("spark_profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        """The profile exists and its file is valid, so a typo fails here, not at the first asset."""
+        try:
+            load_profile(value)
+        except SparkProfileError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _remote_lake_needs_mlflow(self) -> Environment:
+        if is_remote(self.lake_root) and not self.mlflow_uri:
+            raise ValueError(
+                f"the lake root '{self.lake_root}' is remote, so MLflow cannot default to sqlite under it: "
+                "set INSIGHTS_MLFLOW_URI to a tracking server"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | None) -> Environment:
+        """The environment from INSIGHTS_* and DAGSTER_HOME, with given (non-None) overrides on top."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {f: environ[v] for f, v in VARIABLES.items() if environ.get(v)}
+        values = DEFAULTS | values | {f: v for f, v in overrides.items() if v is not None}
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            given = {f for f, v in overrides.items() if v is not None}
+            raise InvalidEnvironment(_describe(exc, given)) from exc
+
+    def load_workspace(self) -> Workspace:
+        """The environment's workspace, validated, with the data root override applied."""
+        return load_workspace(self.workspace_dir, self.data_root)
+
+
+def _describe(exc: ValidationError, given: set[str]) -> str:
+    """One line per problem, named by the variable it came from (or the field when given directly)."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        where = field if field in given or field not in VARIABLES else VARIABLES[field]
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "environment is not usable:\n" + "\n".join(f"  - {line}" for line in lines)
