@@ -1,16 +1,16 @@
-"""What a model was trained on, in one hash: the Delta versions of its tables and its definitions.
+"""What a model was trained on, as one BuiltFrom record: its tables' Delta versions and definitions.
 
 Silver tables commit a new version only when rows change, and every gold input (identity, KPIs)
 is derived from silver and the workspace files, so an unchanged fingerprint means retraining
-would learn from exactly the same data.
+would learn from exactly the same data. The fingerprint tagged on MLflow runs and stamped on
+gold/scores rows is this record's BuiltFrom.fingerprint().
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
+from jobs.built_from import BuiltFrom, definition_hash
 from schemas.predictions import Prediction
 from schemas.tables import Lake
 from schemas.workspace import Workspace
@@ -26,17 +26,21 @@ def input_tables(workspace: Workspace, prediction: Prediction) -> list[str]:
     return [workspace.model.primary_profile or prediction.entity, *interactions]
 
 
-def data_fingerprint(workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
-                     version_of: Callable[[str], int | None]) -> str:
-    """sha256 over the silver tables' Delta versions, the prediction and the definition files."""
-    versions = {table: version_of(lake.silver(table)) for table in input_tables(workspace, prediction)}
+def trained_from(workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
+                 version_of: Callable[[str], int | None]) -> BuiltFrom:
+    """The silver tables' Delta versions, the prediction's definition and the definition files' hashes."""
+    inputs = {table: version_of(lake.silver(table)) for table in input_tables(workspace, prediction)}
     files = {}
     for filename in DEFINITION_FILES:
         path = workspace.root / filename
-        files[filename] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-    payload = {"prediction": name, "definition": prediction.model_dump(mode="json"), "tables": versions,
-               "files": files}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        files[filename] = definition_hash(path.read_bytes()) if path.exists() else None
+    return BuiltFrom(inputs, {"prediction": name, "definition": definition_hash(prediction), "files": files})
+
+
+def data_fingerprint(workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
+                     version_of: Callable[[str], int | None]) -> str:
+    """The fingerprint of what a training or scoring of this prediction reads now."""
+    return trained_from(workspace, lake, name, prediction, version_of).fingerprint()
 
 
 def delta_rs_version(path: str) -> int | None:

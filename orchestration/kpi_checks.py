@@ -9,9 +9,9 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from jobs.delta import read_table
-from jobs.kpis.refresh import KPIS_BUSINESS, KPIS_CUSTOMER
 from orchestration.assets.common import asset_key
 from orchestration.resources import LakeResource, SparkResource
+from schemas.catalog import KPIS_BUSINESS, KPIS_CUSTOMER
 from schemas.kpis import Kpi, KpiFile
 from schemas.tables import CUSTOMER_ID, GOLD
 from schemas.workspace import Workspace
@@ -25,7 +25,7 @@ def kpi_range_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     if definitions is None:
         return []
     checks = []
-    for grain, table in (("customer", KPIS_CUSTOMER), ("business", KPIS_BUSINESS)):
+    for grain, table in (("customer", KPIS_CUSTOMER.name), ("business", KPIS_BUSINESS.name)):
         ranged = {n: k for n, k in definitions.of_grain(grain).items() if k.range is not None}
         if ranged:
             checks.append(_range_check(table, grain, ranged))

@@ -76,9 +76,7 @@ IDENTITY_MODEL = "identity_model"  # trained match parameters, one version per t
 IDENTITY_CLUSTERS = "identity_clusters"  # record_id -> cluster of this run, with size and notes
 
 # Data quality and privacy (issue 6).
-DAILY_ACTIVITY = "daily_activity"  # gold: interactions per day, type and channel (daily partitions)
 FORGET_REQUESTS = "forget_requests"  # meta: audit of `insights forget`, hashed, no personal data
 
-# Predictive scoring (gold/scores): one row per customer and prediction, with the model version.
-SCORES = "scores"
+# Predictive scoring (gold/scores, schemas.catalog.SCORES): the columns of a row.
 SCORE_COLUMNS = ("customer_id", "prediction", "score", "model_name", "model_version", "scored_at")

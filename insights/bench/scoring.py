@@ -215,7 +215,7 @@ def timing_rows(scale: str, folder: Path, profile: str, say) -> list[dict]:
     from jobs.silver import build_silver
     from ml.fingerprint import data_fingerprint
     from ml.pipeline import train_prediction
-    from ml.scoring import score_prediction, write_scores
+    from ml.scores import score_prediction, write_scores
     from ml.tracking import tracking_uri_for, use_store
     from schemas.tables import Lake
     from schemas.loader import load_workspace
@@ -250,7 +250,7 @@ def timing_rows(scale: str, folder: Path, profile: str, say) -> list[dict]:
         training = time.monotonic() - started
         result.release()
         started = time.monotonic()
-        frame, _ = score_prediction(spark, workspace, lake, name, prediction)
+        frame = score_prediction(spark, workspace, lake, name, prediction).rows
         scored = write_scores(spark, frame, lake, name)
         scoring_seconds = time.monotonic() - started
         say(f"{name} at {scale}: trained in {training:.0f} s, {scored:,} customers scored in {scoring_seconds:.0f} s")

@@ -6,7 +6,9 @@ gold/kpis_customer and gold/kpis_business up to date (full or incremental).
 
 from jobs.kpis.business import business_kpis
 from jobs.kpis.customer import customer_kpis
-from jobs.kpis.refresh import KpiRun, refresh_business_kpis, refresh_customer_kpis, workspace_as_of
+from jobs.kpis.kpis_business import refresh_business_kpis
+from jobs.kpis.kpis_customer import refresh_customer_kpis
+from jobs.kpis.refresh import KpiRun, workspace_as_of
 
 __all__ = [
     "KpiRun",

@@ -1,67 +1,29 @@
-"""What a KPI table was computed from, kept in the commit that wrote it (Delta userMetadata).
+"""What a KPI table was computed from (a BuiltFrom record), and what changed in its inputs since.
 
-The state (definitions fingerprint, as_of, version of every input table) commits atomically
-with the rows, so a crashed run leaves the previous state and the next run simply redoes it.
+The record (input table versions; the KPI definitions' hash and as_of) commits atomically with
+the rows through jobs/writes.py, so a crashed run leaves the previous record and the next run
+simply redoes it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from datetime import datetime
 
-from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs.delta import table_version
+from jobs.built_from import BuiltFrom, built_from, definition_hash
 from schemas.kpis import Kpi
-
-ENGINE = "customer-insights/kpis/1"
-USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
-HISTORY_DEPTH = 50
-
-
-@dataclass(frozen=True)
-class RunState:
-    """Inputs of one KPI table write: which definitions, at which time, from which table versions."""
-
-    fingerprint: str
-    as_of: str
-    versions: dict[str, int | None]
-
-    def to_json(self) -> str:
-        return json.dumps({"engine": ENGINE, **asdict(self)}, sort_keys=True)
 
 
 def fingerprint(kpis: dict[str, Kpi]) -> str:
     """A hash of the KPI definitions: when it changes, every value must be recomputed."""
-    text = json.dumps({n: k.model_dump(mode="json") for n, k in kpis.items()}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return definition_hash({n: k.model_dump(mode="json") for n, k in kpis.items()})
 
 
-def input_versions(spark: SparkSession, paths: list[str]) -> dict[str, int | None]:
-    """The current Delta version of each input table (None where there is no table yet)."""
-    return {path: table_version(spark, path) for path in paths}
-
-
-def last_state(spark: SparkSession, path: str) -> RunState | None:
-    """The state written with the newest KPI commit of a table, if any."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    for row in DeltaTable.forPath(spark, path).history(HISTORY_DEPTH).select("userMetadata").collect():
-        text = row["userMetadata"]
-        if not text:
-            continue
-        try:
-            data = json.loads(text)
-        except ValueError:
-            continue
-        if data.get("engine") == ENGINE:
-            return RunState(data["fingerprint"], data["as_of"], data["versions"])
-    return None
+def kpi_built_from(spark: SparkSession, kpis: dict[str, Kpi], as_of: datetime, paths: list[str]) -> BuiltFrom:
+    """The record of a KPI build from these input tables (by path) at this as_of."""
+    return built_from(spark, {path: path for path in paths}, kpis=fingerprint(kpis), as_of=as_of.isoformat())
 
 
 def changes(spark: SparkSession, path: str, after: int, until: int) -> DataFrame | None:
@@ -78,13 +40,3 @@ def changes(spark: SparkSession, path: str, after: int, until: int) -> DataFrame
         return feed
     except AnalysisException:
         return None
-
-
-@contextmanager
-def commit_metadata(spark: SparkSession, state: RunState) -> Iterator[None]:
-    """Attach the state to the commits made inside (MERGE has no writer option for it)."""
-    spark.conf.set(USER_METADATA_CONF, state.to_json())
-    try:
-        yield
-    finally:
-        spark.conf.unset(USER_METADATA_CONF)

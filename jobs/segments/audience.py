@@ -17,13 +17,12 @@ from jobs.segments.conditions import (
     rule,
     segment_column,
 )
-from schemas.kpis import KpiFile
+from jobs.segments.segment_event_counts import event_counts
 from schemas.segments import SegmentFile, segment_order
 from schemas.tables import CUSTOMER_ID, GOLDEN_RECORD, RECORD_ID, Lake
 from schemas.workspace import Workspace
 
 SEGMENT, SINCE = "segment", "since"
-EVENT_COUNTS = "segment_event_counts"  # meta/<this>: the event counts segment rules test
 
 
 def used_names(segments: SegmentFile) -> tuple[set[str], set[str]]:
@@ -78,21 +77,6 @@ def audience(
     if hidden:
         frame = frame.join(event_counts(spark, workspace, lake, hidden, as_of), CUSTOMER_ID, "left")
     return frame
-
-
-def event_counts(spark: SparkSession, workspace: Workspace, lake: Lake, hidden: dict, as_of: datetime) -> DataFrame:
-    """customer_id and one count per event the rules use, kept up to date like KPIs (meta/segment_events).
-
-    The counts are KPIs (count(*) with the event's filter and window) written by the KPI
-    engine to their own table, so a run after new interactions recomputes only the customers
-    they touch.
-    """
-    from jobs.kpis.refresh import refresh_customer_kpis
-
-    definitions = KpiFile(as_of=as_of.isoformat(), kpis=hidden)
-    path = lake.meta(EVENT_COUNTS)
-    refresh_customer_kpis(spark, workspace, lake, definitions=definitions, path=path)
-    return read_table(spark, path).select(CUSTOMER_ID, *hidden)
 
 
 def members(frame: DataFrame, segments: SegmentFile) -> DataFrame:

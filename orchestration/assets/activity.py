@@ -4,11 +4,12 @@ from datetime import date
 
 import dagster as dg
 
-from jobs.activity import build_daily_activity
+from jobs.daily_activity import build_daily_activity
 from orchestration.assets.common import asset_key, identity_deps, table_metadata
 from orchestration.resources import LakeResource, SparkResource
 from schemas.activity import DailyActivity, activity_types
-from schemas.tables import DAILY_ACTIVITY, GOLD, SILVER
+from schemas.catalog import DAILY_ACTIVITY
+from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
 
 
@@ -23,7 +24,7 @@ def activity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     partitions = dg.DailyPartitionsDefinition(start_date=section.start_date.isoformat())
 
     @dg.asset(
-        key=asset_key(GOLD, DAILY_ACTIVITY),
+        key=asset_key(GOLD, DAILY_ACTIVITY.name),
         deps=[asset_key(SILVER, t) for t in types] + identity_deps(workspace),
         partitions_def=partitions,
         description=(
@@ -46,10 +47,10 @@ def activity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
                 session, paths, workspace.model, types, section.dimension, day
             )
         scope = "all days" if days == [None] else ", ".join(d.isoformat() for d in days)
-        context.log.info(f"gold/{DAILY_ACTIVITY}: {written} rows written for {scope}")
+        context.log.info(f"{DAILY_ACTIVITY.key}: {written} rows written for {scope}")
         return dg.MaterializeResult(
             metadata={"rows_written": written, "days": scope}
-            | table_metadata(session, paths.gold(DAILY_ACTIVITY))
+            | table_metadata(session, paths.gold(DAILY_ACTIVITY.name))
         )
 
     return [daily_activity]

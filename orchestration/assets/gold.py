@@ -3,14 +3,12 @@
 
 import dagster as dg
 
-from jobs.delta import read_table
-from jobs.measures import customer_measures
+from jobs.customer_measures import build_customer_measures
 from orchestration.assets.common import asset_key, table_metadata
 from orchestration.resources import LakeResource, SparkResource
+from schemas.catalog import CUSTOMER_MEASURES
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
-
-MEASURES = "customer_measures"
 
 
 def gold_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
@@ -23,20 +21,15 @@ def gold_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
         return []
 
     @dg.asset(
-        key=asset_key(GOLD, MEASURES),
+        key=asset_key(GOLD, CUSTOMER_MEASURES.name),
         deps=[asset_key(SILVER, profile), asset_key(SILVER, measures.interaction)],
         description=f"Order count, spend and last {measures.interaction} per {profile} record.",
         group_name=GOLD,
         kinds={"spark", "delta"},
     )
     def basic_measures(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        session, paths = spark.session(), lake.lake
-        profiles = read_table(session, paths.silver(profile))
-        interactions = read_table(session, paths.silver(measures.interaction))
-        table = customer_measures(profiles, interactions, measures.role, measures.amount)
-        table.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
-            paths.gold(MEASURES)
-        )
-        return dg.MaterializeResult(metadata=table_metadata(session, paths.gold(MEASURES)))
+        session = spark.session()
+        path = build_customer_measures(session, lake.lake, profile, measures)
+        return dg.MaterializeResult(metadata=table_metadata(session, path))
 
     return [basic_measures]

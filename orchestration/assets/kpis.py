@@ -3,10 +3,11 @@
 import dagster as dg
 
 from jobs.delta import read_table
-from jobs.kpis.refresh import KPIS_BUSINESS, KPIS_CUSTOMER, KpiRun, kpi_interactions
+from jobs.kpis.refresh import KpiRun, kpi_interactions
 from orchestration.assets.common import asset_key, identity_deps, table_metadata
 from orchestration.plots import lines
 from orchestration.resources import LakeResource, SparkResource
+from schemas.catalog import KPIS_BUSINESS, KPIS_CUSTOMER
 from schemas.kpis import KpiFile
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
@@ -52,7 +53,7 @@ def _customer_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
     kpis = definitions.of_grain("customer")
 
     @dg.asset(
-        key=asset_key(GOLD, KPIS_CUSTOMER),
+        key=asset_key(GOLD, KPIS_CUSTOMER.name),
         deps=upstream(workspace, kpi_interactions(definitions, "customer"), with_profiles=True),
         description=f"One row per customer, one column per KPI ({len(kpis)}: {', '.join(list(kpis)[:6])}, ...), "
         "with as_of; recomputed only for customers with new interactions.",
@@ -60,12 +61,12 @@ def _customer_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
         kinds=KINDS,
     )
     def kpis_customer(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        from jobs.kpis.refresh import refresh_customer_kpis
+        from jobs.kpis.kpis_customer import refresh_customer_kpis
 
         session, paths = spark.session(), lake.lake
         run = refresh_customer_kpis(session, workspace, paths)
-        context.log.info(f"gold/{KPIS_CUSTOMER}: {run.mode} ({run.reason}), {run.recomputed} customers recomputed")
-        return dg.MaterializeResult(metadata=run_metadata(run) | table_metadata(session, paths.gold(KPIS_CUSTOMER)))
+        context.log.info(f"{KPIS_CUSTOMER.key}: {run.mode} ({run.reason}), {run.recomputed} customers recomputed")
+        return dg.MaterializeResult(metadata=run_metadata(run) | table_metadata(session, paths.gold(KPIS_CUSTOMER.name)))
 
     return kpis_customer
 
@@ -74,7 +75,7 @@ def _business_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
     kpis = definitions.of_grain("business")
 
     @dg.asset(
-        key=asset_key(GOLD, KPIS_BUSINESS),
+        key=asset_key(GOLD, KPIS_BUSINESS.name),
         deps=upstream(workspace, kpi_interactions(definitions, "business"), with_profiles=False),
         description=f"Business KPIs by period and dimension ({', '.join(list(kpis)[:6])}, ...), one row per "
         "KPI, period and dimension value: the history a trend is drawn from.",
@@ -82,13 +83,13 @@ def _business_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
         kinds=KINDS,
     )
     def kpis_business(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        from jobs.kpis.refresh import refresh_business_kpis
+        from jobs.kpis.kpis_business import refresh_business_kpis
 
         session, paths = spark.session(), lake.lake
         run = refresh_business_kpis(session, workspace, paths)
-        context.log.info(f"gold/{KPIS_BUSINESS}: {run.mode} ({run.reason}), {run.recomputed} periods recomputed")
-        metadata = run_metadata(run) | table_metadata(session, paths.gold(KPIS_BUSINESS))
-        trend = _trend(session, paths.gold(KPIS_BUSINESS), definitions)
+        context.log.info(f"{KPIS_BUSINESS.key}: {run.mode} ({run.reason}), {run.recomputed} periods recomputed")
+        metadata = run_metadata(run) | table_metadata(session, paths.gold(KPIS_BUSINESS.name))
+        trend = _trend(session, paths.gold(KPIS_BUSINESS.name), definitions)
         if trend is not None:
             metadata["trend"] = trend
         return dg.MaterializeResult(metadata=metadata)

@@ -14,12 +14,13 @@ from mlflow import MlflowClient
 from jobs.delta import table_version
 from ml.fingerprint import data_fingerprint, delta_rs_version
 from ml.pipeline import FINGERPRINT_TAG, last_training, train_prediction
-from ml.registry import champion_version, experiment_name, model_name
-from ml.scoring import last_scoring, score_prediction, write_scores
+from ml.registry import experiment_name, model_name
+from ml.scores import ScoredWith, refresh_scores
 from orchestration.assets.common import asset_key, identity_deps, table_metadata
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
 from schemas.predictions import PredictionFile
-from schemas.tables import GOLD, SCORES, SILVER, Lake
+from schemas.catalog import SCORES
+from schemas.tables import GOLD, SILVER, Lake
 from schemas.workspace import Workspace
 
 MLFLOW, GROUP = "mlflow", "predictions"
@@ -86,7 +87,7 @@ def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
 
 def _scores_asset(workspace: Workspace, file: PredictionFile) -> dg.AssetsDefinition:
     @dg.asset(
-        key=asset_key(GOLD, SCORES),
+        key=asset_key(GOLD, SCORES.name),
         deps=[asset_key(MLFLOW, name) for name in file.predictions],
         group_name=GROUP,
         kinds={"spark", "delta"},
@@ -99,18 +100,15 @@ def _scores_asset(workspace: Workspace, file: PredictionFile) -> dg.AssetsDefini
         scored_at = datetime.now(UTC)
         written = {}
         for name, prediction in file.predictions.items():
-            fingerprint = data_fingerprint(workspace, paths, name, prediction,
-                                           lambda path: table_version(session, path))
-            champion = champion_version(model_name(workspace.name, name))
-            if champion is not None and last_scoring(session, paths, name) == (int(champion.version), fingerprint):
-                context.log.info(f"{name}: scores kept (champion v{champion.version} on unchanged data)")
+            result = refresh_scores(session, workspace, paths, name, prediction, scored_at)
+            if isinstance(result, ScoredWith):
+                context.log.info(f"{name}: scores kept (champion v{result.model_version} on unchanged data)")
                 continue
-            rows, result = score_prediction(session, workspace, paths, name, prediction, scored_at, fingerprint)
-            written[name] = write_scores(session, rows, paths, name)
+            written[name] = result.rows
             context.log.info(f"{name}: {written[name]} customers scored by {result.model_name} "
                              f"v{result.model_version} as of {result.as_of:%Y-%m-%d}")
         return dg.MaterializeResult(
-            metadata={f"rows_{k}": v for k, v in written.items()} | table_metadata(session, paths.gold(SCORES))
+            metadata={f"rows_{k}": v for k, v in written.items()} | table_metadata(session, paths.gold(SCORES.name))
         )
 
     return gold_scores
@@ -122,7 +120,7 @@ def retrain_schedules(workspace: Workspace) -> list[dg.ScheduleDefinition]:
     if file is None or not file.predictions:
         return []
     selection = dg.AssetSelection.assets(*[asset_key(MLFLOW, n) for n in file.predictions],
-                                         asset_key(GOLD, SCORES))
+                                         asset_key(GOLD, SCORES.name))
     job = dg.define_asset_job(RETRAIN_JOB, selection=selection,
                               description="Retrain every prediction whose data changed, then rescore.")
 

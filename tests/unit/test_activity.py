@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from jobs.activity import activity_rows, write_activity
+from jobs.daily_activity import activity_rows, write_activity
 
 
 def _interactions(spark, rows):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobs.bronze import land_source
-from jobs.measures import customer_measures
+from jobs.customer_measures import customer_measures
 from jobs.privacy.forget import forget
 from jobs.silver import build_silver
 from schemas.tables import Lake

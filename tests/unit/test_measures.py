@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jobs.measures import customer_measures
+from jobs.customer_measures import customer_measures
 
 
 def test_measures_match_pandas(spark):

@@ -1,15 +1,19 @@
-"""The first gold table: order count, spend and last purchase per silver profile record.
+"""gold/customer_measures: order count, spend and first and last purchase per silver profile record.
 
 A deliberately small end-to-end proof; the KPI engine supersedes it with declared KPIs.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.delta import read_table
+from jobs.writes import overwrite
+from schemas.catalog import CUSTOMER_MEASURES
 from schemas.model import OCCURRED_AT
-from schemas.tables import RECORD_ID, SOURCE, link_column
+from schemas.tables import RECORD_ID, SOURCE, Lake, link_column
+from schemas.workspace_core import BasicMeasures
 
 
 def customer_measures(profiles: DataFrame, interactions: DataFrame, role: str, amount: str) -> DataFrame:
@@ -37,3 +41,12 @@ def customer_measures(profiles: DataFrame, interactions: DataFrame, role: str, a
             "last_purchase_at",
         )
     )
+
+
+def build_customer_measures(spark: SparkSession, lake: Lake, profile: str, measures: BasicMeasures) -> str:
+    """Write gold/customer_measures from the profile's and the interaction's silver tables; its path."""
+    profiles = read_table(spark, lake.silver(profile))
+    interactions = read_table(spark, lake.silver(measures.interaction))
+    path = lake.gold(CUSTOMER_MEASURES.name)
+    overwrite(customer_measures(profiles, interactions, measures.role, measures.amount), path)
+    return path

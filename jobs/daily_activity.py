@@ -14,9 +14,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.customers import with_customer_id
-from jobs.delta import read_table, retry_on_conflict
+from jobs.delta import read_table
+from jobs.writes import overwrite
+from schemas.catalog import DAILY_ACTIVITY
 from schemas.model import OCCURRED_AT, Model
-from schemas.tables import CUSTOMER_ID, DAILY_ACTIVITY, Lake
+from schemas.tables import CUSTOMER_ID, Lake
 
 DAY, TYPE, CHANNEL = "day", "interaction_type", "channel"
 UNKNOWN = "unknown"
@@ -78,17 +80,13 @@ def build_daily_activity(
     if not frames:
         return 0
     rows = activity_rows(frames, dimension)
-    return write_activity(rows, lake.gold(DAILY_ACTIVITY), day)
+    return write_activity(rows, lake.gold(DAILY_ACTIVITY.name), day)
 
 
 def write_activity(rows: DataFrame, path: str, day: date | None = None) -> int:
     """Overwrite the table with rows, or, for a day, replace only that day's rows."""
     if day is not None:
         rows = rows.where(F.col(DAY) == F.lit(day))
-    writer = rows.write.format("delta").mode("overwrite")
-    if day is None:
-        writer = writer.option("overwriteSchema", "true")
-    else:  # Delta checks every written row satisfies the predicate, and removes only those
-        writer = writer.option("replaceWhere", f"{DAY} = DATE'{day.isoformat()}'")
-    retry_on_conflict(lambda: writer.save(path), f"write {path}")
+    # Delta checks every written row satisfies the predicate, and removes only those
+    overwrite(rows, path, replace_where=None if day is None else f"{DAY} = DATE'{day.isoformat()}'")
     return rows.count()

@@ -1,4 +1,4 @@
-"""Batch scoring: the champion of each prediction scores every customer into gold/scores.
+"""gold/scores: the champion of each prediction scores every customer.
 
 Features are computed as of the end of the data (midnight after the newest interaction), with
 the same code training used; each prediction's rows replace only that prediction's previous
@@ -9,7 +9,7 @@ the same data is skipped, so a re-run leaves the table unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from delta.tables import DeltaTable
@@ -17,14 +17,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.delta import read_table
+from jobs.delta import read_table, table_version
+from jobs.writes import overwrite
 from ml.evaluation import SCORE
 from ml.features import FeatureSources, build_features
+from ml.fingerprint import data_fingerprint
 from ml.pipeline import data_end, dfs_tmpdir
 from ml.registry import CHAMPION, champion_version, load, model_name
 from ml.training import scores
 from schemas.predictions import Prediction
-from schemas.tables import CUSTOMER_ID, SCORES, Lake
+from schemas.catalog import SCORES
+from schemas.tables import CUSTOMER_ID, Lake
 from schemas.workspace import Workspace
 
 SCORES_SCHEMA = T.StructType([
@@ -45,6 +48,8 @@ class NoChampion(RuntimeError):
 
 @dataclass(frozen=True)
 class ScoringResult:
+    """Who scored a prediction's customers, on data up to when, and how many rows were written."""
+
     prediction: str
     model_name: str
     model_version: int
@@ -52,19 +57,35 @@ class ScoringResult:
     as_of: datetime
 
 
-def last_scoring(spark: SparkSession, lake: Lake, prediction: str) -> tuple[int, str] | None:
-    """(model_version, data_fingerprint) a prediction's current rows were scored with, if one of each."""
-    table = read_table(spark, lake.gold(SCORES))
+@dataclass(frozen=True)
+class ScoredWith:
+    """The model version and data fingerprint a prediction's current rows were scored with."""
+
+    model_version: int
+    data_fingerprint: str
+
+
+@dataclass(frozen=True)
+class ScoredRows:
+    """One prediction's gold/scores rows, not yet written, and who scored them."""
+
+    rows: DataFrame
+    result: ScoringResult
+
+
+def last_scoring(spark: SparkSession, lake: Lake, prediction: str) -> ScoredWith | None:
+    """What a prediction's current rows were scored with, if one model version and one fingerprint."""
+    table = read_table(spark, lake.gold(SCORES.name))
     if table is None or "data_fingerprint" not in table.columns:
         return None
     seen = (table.where(F.col("prediction") == prediction).select("model_version", "data_fingerprint")
             .distinct().limit(2).collect())
-    return (seen[0][0], seen[0][1]) if len(seen) == 1 else None
+    return ScoredWith(seen[0][0], seen[0][1]) if len(seen) == 1 else None
 
 
 def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
                      scored_at: datetime | None = None, fingerprint: str | None = None,
-                     ) -> tuple[DataFrame, ScoringResult]:
+                     ) -> ScoredRows:
     """gold/scores rows of one prediction: every customer scored by the champion as of the data's end."""
     registered = model_name(workspace.name, name)
     version = champion_version(registered)
@@ -86,15 +107,24 @@ def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
         F.lit(as_of).cast("timestamp").alias("as_of"),
         F.lit(fingerprint).cast("string").alias("data_fingerprint"),
     )
-    return rows, ScoringResult(name, registered, int(version.version), -1, as_of)
+    return ScoredRows(rows, ScoringResult(name, registered, int(version.version), -1, as_of))
 
 
 def write_scores(spark: SparkSession, rows: DataFrame, lake: Lake, prediction: str) -> int:
     """Replace one prediction's rows in gold/scores (created on first use); returns rows written."""
-    path = lake.gold(SCORES)
+    path = lake.gold(SCORES.name)
     DeltaTable.createIfNotExists(spark).location(path).addColumns(SCORES_SCHEMA).execute()
-    (rows.write.format("delta").mode("overwrite")
-     .option("replaceWhere", f"prediction = '{prediction}'")
-     .option("mergeSchema", "true")
-     .save(path))
+    overwrite(rows, path, replace_where=f"prediction = '{prediction}'", merge_schema=True)
     return spark.read.format("delta").load(path).where(F.col("prediction") == prediction).count()
+
+
+def refresh_scores(spark: SparkSession, workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
+                   scored_at: datetime) -> ScoringResult | ScoredWith:
+    """Score one prediction into gold/scores; when its champion already scored this data, what it kept."""
+    fingerprint = data_fingerprint(workspace, lake, name, prediction, lambda path: table_version(spark, path))
+    champion = champion_version(model_name(workspace.name, name))
+    kept = ScoredWith(int(champion.version), fingerprint) if champion is not None else None
+    if kept is not None and last_scoring(spark, lake, name) == kept:
+        return kept
+    scored = score_prediction(spark, workspace, lake, name, prediction, scored_at, fingerprint)
+    return replace(scored.result, rows=write_scores(spark, scored.rows, lake, name))
