@@ -2,6 +2,9 @@
 
 Materialising costs minutes, so it happens once per test run: `example` runs the pipeline
 twice (the second run proves idempotence) and hands every integration test the result.
+Tests that only look at the definitions or the workspace use `example_workspace`, which
+materialises nothing. The copied workspace trains its predictions with cheap settings
+(CHEAP_TRAINING); the shipped examples/retail keeps its own.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import deltalake
 import pytest
+import yaml
 
 from insights.generator import generate
 from insights.run import RunSummary, run_pipeline
@@ -21,6 +25,10 @@ from schemas.environment import Environment
 from tests.integration.fingerprints import table_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
+# The suite checks that training runs, is logged and finds the signal, not which family wins:
+# two windows (the fewest: one trains, one validates) and one model family (gbt is covered by
+# tests/unit/test_prediction_models.py).
+CHEAP_TRAINING = {"windows": 2, "models": ["linear"]}
 
 
 @dataclass(frozen=True)
@@ -49,21 +57,36 @@ class Example:
 
 
 @pytest.fixture(scope="session")
-def example(tmp_path_factory, spark) -> Example:
-    """The retail workspace with tiny generated data, materialised twice into a fresh lake."""
+def example_workspace(tmp_path_factory) -> Environment:
+    """The retail workspace with tiny generated data and cheap training, nothing materialised yet."""
     base = tmp_path_factory.mktemp("retail")
     workspace = base / "workspace"
     workspace.mkdir()
     for file in (ROOT / "examples" / "retail").glob("*.yaml"):
         shutil.copy(file, workspace)
+    train_cheaply(workspace / "predictions.yaml")
     generate("tiny", 7, workspace / "data")
-    env = Environment(workspace_dir=str(workspace), lake_root=str(base / "lake"), spark_profile="test")
+    return Environment(workspace_dir=str(workspace), lake_root=str(base / "lake"), spark_profile="test")
+
+
+def train_cheaply(predictions: Path) -> None:
+    """Every prediction of the copied predictions.yaml trains with CHEAP_TRAINING."""
+    definitions = yaml.safe_load(predictions.read_text())
+    for prediction in definitions["predictions"].values():
+        prediction.setdefault("training", {}).update(CHEAP_TRAINING)
+    predictions.write_text(yaml.safe_dump(definitions, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def example(example_workspace, spark) -> Example:
+    """The example workspace materialised twice into a fresh lake (the second run proves idempotence)."""
+    env = example_workspace
     instance = dg.DagsterInstance.ephemeral()
     first = run_pipeline(env, instance=instance, log_level="WARNING")
     snapshot = delta_counts(env.lake_root)
     fingerprints = {name: table_fingerprint(path) for name, path in delta_tables(env.lake_root).items()}
     second = run_pipeline(env, instance=instance, log_level="WARNING")
-    manifest = json.loads((workspace / "data" / "_truth" / "manifest.json").read_text())
+    manifest = json.loads((Path(env.workspace_dir) / "data" / "_truth" / "manifest.json").read_text())
     return Example(env, first, second, snapshot, manifest, instance, fingerprints)
 
 

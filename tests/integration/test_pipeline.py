@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from insights.run import RunSummary
-from orchestration.build import build_definitions
+from orchestration.build import Environment, build_definitions
 from schemas.loader import load_workspace
 from tests.integration.conftest import delta_counts, delta_tables
 
@@ -83,8 +84,8 @@ def test_second_run_changes_nothing(example):
         assert silver["record_id"].is_unique, type_name
 
 
-def test_definitions_load_and_show_the_graph(example):
-    env = example.env
+def test_definitions_load_and_show_the_graph(example_workspace):
+    env = example_workspace
     defs = build_definitions(load_workspace(env.workspace_dir), env)
     dg.Definitions.validate_loadable(defs)
     keys = {"/".join(k.path) for k in defs.resolve_asset_graph().get_all_asset_keys()}
@@ -94,8 +95,11 @@ def test_definitions_load_and_show_the_graph(example):
     assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 2 * * *"
 
 
-def test_sensor_fires_on_a_new_file_once(example, tmp_path):
-    env = example.env
+def test_sensor_fires_on_a_new_file_once(example_workspace, tmp_path):
+    """On a copy of the example workspace, so the new file never reaches the shared one."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(example_workspace.workspace_dir, workspace)
+    env = Environment(workspace_dir=str(workspace), lake_root=str(tmp_path / "lake"), spark_profile="test")
     defs = build_definitions(load_workspace(env.workspace_dir), env)
     sensor = defs.resolve_sensor_def("new_files_stores")
     first = sensor.evaluate_tick(dg.build_sensor_context())
