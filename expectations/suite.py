@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from expectations.derived import derived_expectations
 from expectations.spec import ExpectationSpec, Severity, TableSuite
+from schemas.catalog import catalog
 from schemas.errors import Problem
 from schemas.model import Model
 from schemas.tables import GOLD, SILVER
@@ -159,27 +160,29 @@ def has_table_file(layer: str, name: str, extra_dirs: Iterable[str | os.PathLike
 
 
 def suites_for_workspace(workspace: Workspace) -> dict[str, TableSuite]:
-    """The suite of every silver table a workspace fills, with its expectations/ folder merged."""
+    """The suite of every silver table in the workspace's catalogue, its expectations/ folder merged."""
     folder = workspace_suites_dir(workspace)
-    types = workspace.silver_types()
-    return {
-        t: suite_for_silver(workspace.model, t, extra_dirs=[folder], fed=set(types)) for t in types
-    }
+    types = _names(workspace, SILVER)
+    return {t: suite_for_silver(workspace.model, t, extra_dirs=[folder], fed=set(types)) for t in types}
 
 
-def gold_suites_for(workspace: Workspace, names: Iterable[str]) -> dict[str, TableSuite]:
-    """The suite of each gold table named (the gold assets of the workspace's graph)."""
-    names = list(names)
-    folder = workspace_suites_dir(workspace, gold_names=names)
-    return {n: suite_for_gold(n, extra_dirs=[folder]) for n in names}
+def gold_suites_for(workspace: Workspace) -> dict[str, TableSuite]:
+    """The suite of each gold table in the workspace's catalogue (the gold template if no file)."""
+    folder = workspace_suites_dir(workspace)
+    return {n: suite_for_gold(n, extra_dirs=[folder]) for n in _names(workspace, GOLD)}
 
 
-def workspace_suites_dir(workspace: Workspace, gold_names: Iterable[str] | None = None) -> Path:
-    """The workspace's expectations/ folder, its file names checked against the tables."""
+def workspace_suites_dir(workspace: Workspace) -> Path:
+    """The workspace's expectations/ folder, its file names checked against the catalogue."""
     folder = workspace.root / WORKSPACE_SUITES_DIR
     if folder.is_dir():
-        _check_folder(folder, [*workspace.model.profiles, *workspace.model.interactions], gold_names)
+        types = [*workspace.model.profiles, *workspace.model.interactions]
+        _check_folder(folder, types, _names(workspace, GOLD))
     return folder
+
+
+def _names(workspace: Workspace, layer: str) -> list[str]:
+    return [table.name for table in catalog(workspace) if table.layer == layer]
 
 
 def _table_files(
@@ -205,26 +208,18 @@ def _merge(
         merged[entry.key] = entry  # same key: replaced in place, keeping its position
 
 
-def _check_folder(folder: Path, type_names: list[str], gold_names: Iterable[str] | None = None) -> None:
+def _check_folder(folder: Path, type_names: list[str], gold_names: list[str]) -> None:
     """A misspelt file name would silently check nothing, so every file must name a table."""
-    expected = {table_file_name(t) for t in type_names}
-    gold = None if gold_names is None else {table_file_name(n, GOLD) for n in gold_names}
-
-    def known(name: str) -> bool:
-        if name.startswith(f"{GOLD}_"):
-            return gold is None or name in gold  # gold names are known once the graph is built
-        return name in expected
-
+    expected = {table_file_name(t) for t in type_names} | {table_file_name(n, GOLD) for n in gold_names}
     problems = [
         Problem(
             str(path),
             "",
             f"not a suite file of a known table: expected silver_<type>.yaml with <type> one "
-            f"of {sorted(type_names)}, or gold_<table>.yaml"
-            + (f" with <table> one of {sorted(gold_names or [])}" if gold is not None else ""),
+            f"of {sorted(type_names)}, or gold_<table>.yaml with <table> one of {sorted(gold_names)}",
         )
         for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in (".yaml", ".yml") and not known(path.name)
+        if path.is_file() and path.suffix in (".yaml", ".yml") and path.name not in expected
     ]
     if problems:
         raise SuiteFileError(problems)

@@ -19,7 +19,7 @@ from jobs.conform import SourceError, bronze_column_name, missing_columns, refer
 from jobs.delta import read_table, stats_only_on
 from jobs.writes import append
 from jobs.files import SourceFile, list_files
-from jobs.privacy.audit import suppressed_hashes
+from jobs.privacy.forget_requests import suppressed_hashes
 from jobs.privacy.suppress import suppressed
 from jobs.readers import CORRUPT_COL, READ_PROBLEM_COL, READER_COLUMNS, read_source_files
 from schemas.model import Model

@@ -21,7 +21,6 @@ from jobs.delta import read_table
 from jobs.lake import previous_row_count
 from orchestration.assets.common import asset_key
 from orchestration.resources import LakeResource, SparkResource
-from schemas.catalog import gold_tables
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
 
@@ -45,9 +44,7 @@ def silver_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
 
 def gold_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     """One multi-check per gold table the catalogue enables (the graph builds exactly those)."""
-    names = [table.name for table in gold_tables(workspace)]
-    suites = gold_suites_for(workspace, names)
-    return [_table_check(GOLD, name, suites[name]) for name in names]
+    return [_table_check(GOLD, name, suite) for name, suite in gold_suites_for(workspace).items()]
 
 
 def _split_references(suite: TableSuite) -> tuple[TableSuite, TableSuite]:

@@ -87,7 +87,11 @@ def _has_linked_interactions(workspace: Workspace) -> bool:
 
 
 def _has_grain(grain: str) -> Callable[[Workspace], bool]:
-    return lambda workspace: bool(workspace.kpis and workspace.kpis.of_grain(grain))
+    def declared(workspace: Workspace) -> bool:
+        return bool(workspace.kpis and workspace.kpis.of_grain(grain))
+
+    declared.__doc__ = f"Only when kpis.yaml declares a KPI of grain {grain}."
+    return declared
 
 
 CUSTOMER_MEASURES = _gold(
@@ -215,3 +219,58 @@ def by_key(workspace: Workspace) -> dict[str, Table]:
 def gold_tables(workspace: Workspace) -> list[Table]:
     """The gold tables the workspace enables, which the graph builds and the checks validate."""
     return [t for t in catalog(workspace) if t.layer == GOLD]
+
+
+DOC_INTRO = """# Tables
+
+Every table the pipeline writes, from the catalogue (`schemas/catalog.py`). A table's name is
+its lake path under the root and its Dagster asset key; the module named writes it (through
+`jobs/writes.py`). `insights forget` searches the tables with personal data or keys.
+
+This page is generated from the catalogue (`python -m schemas.catalog > docs/tables.md`).
+"""
+DOC_COLUMNS = ("table", "module", "entity", "enabled by", "personal data", "keys", "description")
+EXAMPLE = "examples/retail"
+
+
+def render_doc(example: Workspace) -> str:
+    """docs/tables.md: one table per layer, per-source and per-type tables as patterns."""
+    parts = [DOC_INTRO]
+    for layer, rows, note in [
+        (BRONZE, [_row(bronze_table("<source>"), "each source of sources.yaml")], _listed(example, BRONZE)),
+        (QUARANTINE, [_row(quarantine_table("<source>"), "each source of sources.yaml")],
+         _listed(example, QUARANTINE)),
+        (SILVER, [("`silver/<type>`", "`jobs.silver`", "profile or interaction",
+                   "each type of model.yaml that a source feeds", "when the type has pii attributes",
+                   "`record_id`", "one profile or interaction type of the model, conformed")],
+         _listed(example, SILVER)),
+        (GOLD, [_row(t) for t in FIXED_TABLES if t.layer == GOLD], ""),
+        (META, [_row(t) for t in FIXED_TABLES if t.layer == META], ""),
+    ]:
+        lines = [f"## {layer}", "", "| " + " | ".join(DOC_COLUMNS) + " |", "|---" * len(DOC_COLUMNS) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        parts.append("\n".join(lines) + ("\n\n" + note if note else "") + "\n")
+    return "\n".join(parts)
+
+
+def _row(table: Table, enabled: str = "") -> tuple[str, ...]:
+    rule = (table.condition.__doc__ or "").strip() if table.condition else ""
+    enabled = enabled or ", ".join(f"`{s}`" for s in table.enabled_by) or "always"
+    return (f"`{table.key}`", f"`{table.module}`", table.entity, f"{enabled}: {rule}" if rule else enabled,
+            "yes" if table.personal else "no", ", ".join(f"`{k}`" for k in table.keys), table.description)
+
+
+def _listed(example: Workspace, layer: Layer) -> str:
+    """The example's concrete tables of a per-source or per-type layer."""
+    tables = [t for t in catalog(example) if t.layer == layer]
+    names = ", ".join(f"`{t.key}`" + (f" ({t.entity}{', personal' if t.personal else ''})"
+                                       if layer == SILVER else "") for t in tables)
+    return f"In `{EXAMPLE}`: {names}."
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from schemas.loader import load_workspace
+
+    print(render_doc(load_workspace(Path(__file__).resolve().parents[1] / EXAMPLE)), end="")

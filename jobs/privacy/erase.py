@@ -9,30 +9,38 @@ literal predicate would keep the person's email in the table's history forever).
   normalised email or phone is theirs (the mapping of sources.yaml, read backwards);
 - quarantine: rows whose raw text holds their email, phone digits or the source key of one
   of their records.
+
+Which tables: every table of the workspace's catalogue that the lake holds; a table the
+catalogue names as holding no person (no keys, no personal data: the audit, the ingest log,
+aggregates) is not searched. A table under the lake that the catalogue does not declare is
+searched like silver, with a warning naming it, so that nothing is skipped silently.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import reduce
 
 import phonenumbers
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import record_id
-from jobs.delta import read_table, retry_on_conflict
+from jobs.delta import read_table
 from jobs.lake import LakeTable
 from jobs.privacy.identifiers import Subject
 from jobs.privacy.subject import contact_columns
 from jobs.silver import conform_source
+from jobs.writes import merge
+from schemas.catalog import Table, catalog
 from schemas.sources import Source
-from schemas.tables import BRONZE, FORGET_REQUESTS, META, QUARANTINE, RAW_COL, RECORD_ID, link_column
+from schemas.tables import BRONZE, QUARANTINE, RAW_COL, RECORD_ID, link_column
 from schemas.workspace import Workspace
 
 VALUE, KIND = "_forget_value", "_forget_kind"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,21 +52,29 @@ class Erased:
 
 
 def erase_subject(
-    spark: SparkSession, workspace: Workspace, tables: list[LakeTable], subject: Subject
+    spark: SparkSession, workspace: Workspace, present: list[LakeTable], subject: Subject
 ) -> list[Erased]:
-    """Remove the person from every table given; tables without them are left untouched."""
+    """Remove the person from every table the lake holds; tables without them are left untouched."""
+    on_disk = {table.key: table for table in present}
     erased = []
-    for table in tables:
-        if table.layer == META and table.name == FORGET_REQUESTS:
-            continue  # the audit holds hashes only
-        if table.layer == BRONZE and table.name in workspace.sources:
-            rows = _erase_bronze(spark, workspace, table, subject)
-        elif table.layer == QUARANTINE and table.name in workspace.sources:
-            rows = _erase_quarantine(spark, workspace, table, subject)
-        else:
-            rows = _erase_values(spark, table, subject)
-        erased.append(Erased(table.key, rows))
+    for table in catalog(workspace):
+        found = on_disk.pop(table.key, None)
+        if found is not None and (table.keys or table.personal):
+            erased.append(Erased(table.key, _erase_table(spark, workspace, table, found.path, subject)))
+    for stray in on_disk.values():
+        log.warning("%s is under the lake but not in the catalogue: erasing by value in every column; "
+                    "declare it in schemas/catalog.py", stray.key)
+        erased.append(Erased(stray.key, _erase_values(spark, stray.path, subject)))
     return erased
+
+
+def _erase_table(spark: SparkSession, workspace: Workspace, table: Table, path: str, subject: Subject) -> int:
+    """Bronze and quarantine rows are found through their source; every other table by value."""
+    if table.layer == BRONZE:
+        return _erase_bronze(spark, workspace, table.name, path, subject)
+    if table.layer == QUARANTINE:
+        return _erase_quarantine(spark, workspace, table.name, path, subject)
+    return _erase_values(spark, path, subject)
 
 
 def delete_matching(spark: SparkSession, path: str, needles: DataFrame, condition: Column) -> int:
@@ -66,25 +82,20 @@ def delete_matching(spark: SparkSession, path: str, needles: DataFrame, conditio
     target = spark.read.format("delta").load(path).alias("t")
     hits = target.join(F.broadcast(needles.alias("s")), condition, "left_semi").count()
     if hits:
-        retry_on_conflict(
-            lambda: DeltaTable.forPath(spark, path).alias("t")
-            .merge(needles.alias("s"), condition)
-            .whenMatchedDelete()
-            .execute(),
-            f"forget in {path}",
-        )
+        merge(spark, path, lambda table: table.alias("t").merge(needles.alias("s"), condition).whenMatchedDelete())
     return hits
 
 
-def _erase_values(spark: SparkSession, table: LakeTable, subject: Subject) -> int:
+def _erase_values(spark: SparkSession, path: str, subject: Subject) -> int:
+    """Rows where any text column (or array, map, struct) holds one of the person's values."""
     values = sorted(subject.values())
-    df = spark.read.format("delta").load(table.path)
+    df = spark.read.format("delta").load(path)
     tests = [_holds(field) for field in df.schema.fields]
     tests = [t for t in tests if t is not None]
     if not values or not tests:
         return 0
     needles = spark.createDataFrame([(v,) for v in values], f"{VALUE} string")
-    return delete_matching(spark, table.path, needles, reduce(lambda a, b: a | b, tests))
+    return delete_matching(spark, path, needles, reduce(lambda a, b: a | b, tests))
 
 
 def _holds(field: T.StructField) -> Column | None:
@@ -99,10 +110,10 @@ def _holds(field: T.StructField) -> Column | None:
     return None
 
 
-def _erase_bronze(spark: SparkSession, workspace: Workspace, table: LakeTable, subject: Subject) -> int:
+def _erase_bronze(spark: SparkSession, workspace: Workspace, name: str, path: str, subject: Subject) -> int:
     """Rows of a source that conform to the person's records, links or contacts."""
-    name, source, model = table.name, workspace.sources[table.name], workspace.model
-    bronze = read_table(spark, table.path)
+    source, model = workspace.sources[name], workspace.model
+    bronze = read_table(spark, path)
     conformed = conform_source(bronze, name, source, model, workspace.settings.defaults.country)
     ids = sorted(subject.record_ids | subject.interaction_ids())
     tests = [F.col(RECORD_ID).isin(ids)]
@@ -115,14 +126,14 @@ def _erase_bronze(spark: SparkSession, workspace: Workspace, table: LakeTable, s
     if not doomed:
         return 0
     needles = spark.createDataFrame([(v,) for v in doomed], f"{VALUE} string")
-    return delete_matching(spark, table.path, needles, record_id(name, source.key) == F.col(f"s.{VALUE}"))
+    return delete_matching(spark, path, needles, record_id(name, source.key) == F.col(f"s.{VALUE}"))
 
 
 def _erase_quarantine(
-    spark: SparkSession, workspace: Workspace, table: LakeTable, subject: Subject
+    spark: SparkSession, workspace: Workspace, name: str, path: str, subject: Subject
 ) -> int:
     """Quarantined rows whose raw text holds the person's email, phone or a key of theirs."""
-    name, source = table.name, workspace.sources[table.name]
+    source = workspace.sources[name]
     prefix = f"{name}:"
     keys = sorted(v[len(prefix):] for v in subject.record_ids | subject.interaction_ids() if v.startswith(prefix))
     needles = [("email", e.lower()) for e in subject.emails]
@@ -135,7 +146,7 @@ def _erase_quarantine(
         (kind == "digits") & (F.instr(F.regexp_replace(raw, "[^0-9]", ""), value) > 0)
     ) | ((kind == "key") & _raw_key_is(raw, source, value))
     frame = spark.createDataFrame(needles, f"{KIND} string, {VALUE} string")
-    return delete_matching(spark, table.path, frame, condition)
+    return delete_matching(spark, path, frame, condition)
 
 
 def _raw_key_is(raw: Column, source: Source, key: Column) -> Column:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pyspark.sql import SparkSession
 
 from jobs.lake import lake_tables, vacuum_tables
-from jobs.privacy.audit import AuditEntry, record_request
+from jobs.privacy.forget_requests import AuditEntry, record_request
 from jobs.privacy.erase import erase_subject
 from jobs.privacy.identifiers import Subject, identifier_hash
 from jobs.privacy.subject import find_subject, normalised
@@ -65,10 +65,10 @@ def forget(
     canonical = value if kind == "customer" else (normalised(spark, kind, value, region) or value)
 
     subject = find_subject(spark, workspace, lake, customer=customer, email=email, phone=phone)
-    tables = lake_tables(spark, lake)
-    erased = erase_subject(spark, workspace, tables, subject) if subject.found else []
+    present = lake_tables(spark, lake)  # erased through the catalogue, all vacuumed
+    erased = erase_subject(spark, workspace, present, subject) if subject.found else []
     request_id = str(uuid.uuid4())
-    vacuumed = vacuum_tables(spark, tables, retention)
+    vacuumed = vacuum_tables(spark, present, retention)
     record_request(
         spark,
         lake,

@@ -30,3 +30,10 @@ def test_every_fixed_table_has_one_name_and_a_module_named_after_it():
     keys = [t.key for t in FIXED_TABLES]
     assert len(keys) == len(set(keys))
     assert all(t.module.rsplit(".", 1)[-1] == t.name for t in FIXED_TABLES)
+
+
+def test_tables_doc_is_current():
+    from schemas.catalog import EXAMPLE, render_doc
+
+    committed = (ROOT / "docs" / "tables.md").read_text()
+    assert committed == render_doc(load_workspace(ROOT / EXAMPLE)), "run: python -m schemas.catalog > docs/tables.md"

@@ -18,7 +18,9 @@ from expectations.suite import (
     has_table_file,
     suite_for_gold,
     suite_for_silver,
+    suites_for_workspace,
 )
+from schemas.catalog import catalog
 from schemas.model import Model
 from schemas.loader import load_workspace
 
@@ -47,6 +49,17 @@ def test_a_gold_table_without_a_file_still_gets_the_template():
     assert [e.name for e in suite.expectations] == ["row_count_change"]
 
 
+def test_every_silver_and_gold_table_of_the_catalogue_gets_a_suite():
+    ws = load_workspace(RETAIL)
+    suites = {"silver": suites_for_workspace(ws), "gold": gold_suites_for(ws)}
+    tables = [t for t in catalog(ws) if t.layer in suites]
+    assert {t.layer for t in tables} == set(suites)
+    missing = [t.key for t in tables if t.key != getattr(suites[t.layer].get(t.name), "name", None)]
+    assert missing == []
+    assert all(suites[t.layer][t.name].expectations for t in tables)
+    assert sorted(suites["gold"]) == sorted(t.name for t in tables if t.layer == "gold")
+
+
 def test_workspace_gold_file_is_merged_and_unknown_gold_file_refused(tmp_path):
     root = tmp_path / "retail"
     shutil.copytree(RETAIL, root, ignore=shutil.ignore_patterns("data"))
@@ -57,12 +70,12 @@ def test_workspace_gold_file_is_merged_and_unknown_gold_file_refused(tmp_path):
         " kwargs: {column: order_count, max_value: 1000}, severity: warn}\n"
     )
     ws = load_workspace(root)
-    suite = gold_suites_for(ws, ["customer_measures"])["customer_measures"]
+    suite = gold_suites_for(ws)["customer_measures"]
     [bounded] = [e for e in suite.expectations if e.column == "order_count" and e.type.endswith("between")]
     assert bounded.kwargs == {"column": "order_count", "max_value": 1000}  # replaced the package's
     (folder / "gold_custmer_measures.yaml").write_text("expectations: []\n")
     with pytest.raises(SuiteFileError, match="gold_custmer_measures.yaml: not a suite file"):
-        gold_suites_for(ws, ["customer_measures"])
+        gold_suites_for(ws)
 
 
 def test_model_ranges_become_error_expectations(model):

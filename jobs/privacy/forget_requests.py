@@ -1,4 +1,4 @@
-"""The audit of forget requests (meta/forget_requests): what was done, with no personal data.
+"""meta/forget_requests, the audit of `insights forget`: what was done, with no personal data.
 
 The identifier asked for and the person's identifiers are kept only as one-way hashes; the
 latter also serve as the suppression list that keeps re-sent rows out of bronze.
@@ -13,7 +13,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.delta import read_table, retry_on_conflict
+from jobs.delta import read_table
+from jobs.writes import append
 from schemas.tables import FORGET_REQUESTS, Lake
 
 AUDIT_SCHEMA = T.StructType(
@@ -55,8 +56,7 @@ def record_request(spark: SparkSession, lake: Lake, entry: AuditEntry) -> None:
         float(entry.retention_hours), entry.vacuumed_tables,
     )
     df = spark.createDataFrame([row], AUDIT_SCHEMA)
-    path = lake.meta(FORGET_REQUESTS)
-    retry_on_conflict(lambda: df.write.format("delta").mode("append").save(path), f"append to {path}")
+    append(df, lake.meta(FORGET_REQUESTS))
 
 
 def suppressed_hashes(spark: SparkSession, lake: Lake) -> list[str]:
