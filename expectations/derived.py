@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from expectations.spec import LAKE_TOKEN, ExpectationSpec
+from schemas.formats import EMAIL_REGEX
 from schemas.model import OCCURRED_AT, SPARK_TYPE_NAMES, Attribute, InteractionType, Model
 from schemas.tables import (
     SILVER,
@@ -22,10 +23,6 @@ from schemas.tables import (
 )
 
 # What a normalised value looks like in silver; values that cannot be normalised are nulled.
-EMAIL_REGEX = (
-    r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+"
-    r"@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
-)
 PHONE_REGEX = r"^\+[1-9][0-9]{6,14}$"
 # A record_id is "<source>:<source key>" and source names are lower_snake identifiers.
 RECORD_ID_REGEX = r"^[a-z][a-z0-9_]*:.+"

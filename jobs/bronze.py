@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import SourceError, bronze_column_name, missing_columns, referenced_columns, row_problems
+from jobs.conform import Conformed, SourceError, bronze_column_name, conform, missing_columns, referenced_columns
 from jobs.delta import read_table, stats_only_on
 from jobs.writes import append
 from jobs.files import SourceFile, list_files
@@ -106,9 +106,12 @@ def land_source(
 
     _check_columns(raw, name, source, new)
     complete = _with_optional_columns(raw, name, source, new, reference)
-    forgotten = suppressed(name, source, model, region, suppressed_hashes(spark, lake))
+    # The row as the model reads it: bronze keeps what came, and takes from it only why a row
+    # cannot be typed (quarantine) and whose row it is (forgotten people); silver types it.
+    row = conform(name, source, model, region)
+    forgotten = suppressed(row, model, source.target.name, suppressed_hashes(spark, lake))
     checked = (
-        _with_reasons(complete, source, model)
+        _with_reasons(complete, source, row)
         .withColumn(SUPPRESSED_COL, F.col(REASON_COL).isNull() & forgotten)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
@@ -210,7 +213,7 @@ def _source_columns(raw: DataFrame) -> list[str]:
     return [c for c in raw.columns if c not in READER_COLUMNS]
 
 
-def _with_reasons(raw: DataFrame, source: Source, model: Model) -> DataFrame:
+def _with_reasons(raw: DataFrame, source: Source, row: Conformed) -> DataFrame:
     """Each row with why it cannot land (null if it can): unreadable, badly encoded, or invalid."""
     encoding = str(source.options.get("encoding", "UTF-8"))
     not_encoded = F.lit(NOT_UTF8.format(encoding=encoding))
@@ -223,7 +226,7 @@ def _with_reasons(raw: DataFrame, source: Source, model: Model) -> DataFrame:
     replaced = F.when(
         F.to_json(F.struct(*[F.col(f"`{c}`") for c in values])).contains(REPLACEMENT_CHAR), not_encoded
     ) if values and source.format != "parquet" else F.lit(None)
-    reasons = [F.col(READ_PROBLEM_COL), unreadable, replaced, row_problems(source, model)]
+    reasons = [F.col(READ_PROBLEM_COL), unreadable, replaced, row.problems]
     return raw.withColumn(REASON_COL, F.coalesce(*[r.cast("string") for r in reasons]))
 
 

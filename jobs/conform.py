@@ -1,21 +1,34 @@
-"""Read model attributes out of raw source rows: mapping, typing, and why a value will not type.
+"""A source row read as a record of the model, in one place: mapping, typing, normalising, and
+why a row will not type.
 
-Bronze uses `row_problems` to quarantine rows whose values cannot be read as the model's
-types; silver uses `typed_attributes` on the rows that passed. Both read the same mapping,
-so what bronze accepts, silver can type.
+`conform` is the one way a source value becomes a model value. Bronze keeps rows as they came
+and asks it two things only: why a row cannot be typed (it goes to quarantine with the reason)
+and whose row it is (forgotten people are kept out); silver selects its values
+(`conform_source`). So what bronze accepts is exactly what silver types, by one definition.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.normalize import normalizer
+from jobs.spark_types import SPARK_TYPES
 from schemas.model import Attribute, Bound, Model
 from schemas.sources import ColumnMapping, Source
-from jobs.spark_types import SPARK_TYPES
-from schemas.tables import KEY_SEPARATOR
+from schemas.tables import (
+    BATCH_COL,
+    FILE_COL,
+    INGESTED_AT_COL,
+    KEY_SEPARATOR,
+    RECORD_ID,
+    SOURCE,
+    SOURCE_KEY,
+    link_column,
+)
 
 # Characters Delta refuses in column names unless column mapping is on (which Power BI cannot read).
 _INVALID_COLUMN_CHARS = re.compile(r"[ ,;{}()\n\t=]")
@@ -23,6 +36,73 @@ _INVALID_COLUMN_CHARS = re.compile(r"[ ,;{}()\n\t=]")
 
 class SourceError(ValueError):
     """A source cannot be read as declared; the message names the source, file and column."""
+
+
+@dataclass(frozen=True)
+class Conformed:
+    """A bronze-shaped row as the model's record: Column expressions, evaluated where selected."""
+
+    source: str
+    record_id: Column
+    source_key: Column
+    links: dict[str, Column]  # role -> record_id of the profile the row points at (null if none)
+    attributes: dict[str, Column]  # every attribute of the type, typed and normalised
+    mapped: tuple[str, ...]  # the attributes the source maps (the others are null)
+    problems: Column  # why the row cannot be typed (quarantine's reason), or null
+
+    def columns(self) -> list[Column]:
+        """The silver columns of the record, named and in order: keys, links, attributes."""
+        keys = [
+            self.record_id.alias(RECORD_ID),
+            F.lit(self.source).alias(SOURCE),
+            self.source_key.alias(SOURCE_KEY),
+        ]
+        links = [target.alias(link_column(role)) for role, target in self.links.items()]
+        return [*keys, *links, *[value.alias(attr) for attr, value in self.attributes.items()]]
+
+
+def conform(name: str, source: Source, model: Model, default_region: str) -> Conformed:
+    """Source `name`'s rows read through its mapping: typed, normalised, keyed, linked, checked."""
+    type_name = source.target.name
+    specs = model.attributes_of(type_name)
+    messages = _missing_required(source)
+    values: dict[str, Column] = {}
+    for attr, mapping in source.column_mappings().items():  # in mapping order, as reasons read
+        spec = specs[attr]
+        raw = raw_value(mapping)
+        typed = typed_value(raw, spec, mapping)
+        value = normalizer(spec.normalize, default_region)(typed) if spec.type == "string" else typed
+        values[attr] = value.cast(SPARK_TYPES[spec.type])
+        messages += type_problems(attr, spec, raw, typed)
+    attributes = {
+        attr: values.get(attr, F.lit(None).cast(SPARK_TYPES[spec.type])) for attr, spec in specs.items()
+    }
+    problems = F.array_compact(F.array(*messages))
+    return Conformed(
+        source=name,
+        record_id=record_id(name, source.key),
+        source_key=source_key(source.key),
+        links={role: _link_target(source, role) for role in model.link_roles(type_name)},
+        attributes=attributes,
+        mapped=tuple(values),
+        problems=F.when(F.size(problems) > 0, F.array_join(problems, "; ")),
+    )
+
+
+def conform_source(
+    bronze: DataFrame, name: str, source: Source, model: Model, default_region: str
+) -> DataFrame:
+    """Bronze rows of one source as silver rows (with the batch, time and file they landed in)."""
+    row = conform(name, source, model, default_region)
+    return bronze.select(*row.columns(), F.col(BATCH_COL), F.col(INGESTED_AT_COL), F.col(FILE_COL))
+
+
+def _link_target(source: Source, role: str) -> Column:
+    """The record_id a row's link points at by key; null when the source links otherwise (or not)."""
+    link = source.links.get(role)
+    if link is not None and link.source is not None:
+        return record_id(link.source, link.key_columns)
+    return F.lit(None).cast("string")
 
 
 def bronze_column_name(name: str) -> str:
@@ -60,46 +140,28 @@ def typed_value(raw: Column, attribute: Attribute, mapping: ColumnMapping) -> Co
     ) else raw.try_cast(target)
 
 
-def mapped_columns(source: Source, model: Model) -> dict[str, tuple[Column, Column]]:
-    """attribute -> (raw value, typed value) for every attribute the source maps."""
-    attributes = model.attributes_of(source.target.name)
-    result = {}
-    for attr, mapping in source.column_mappings().items():
-        raw = raw_value(mapping)
-        result[attr] = (raw, typed_value(raw, attributes[attr], mapping))
-    return result
-
-
-def typed_attributes(source: Source, model: Model) -> list[Column]:
-    """Select list of the source's attributes, typed and named as the model names them."""
-    return [typed.alias(attr) for attr, (_, typed) in mapped_columns(source, model).items()]
-
-
 def _present(raw: Column) -> Column:
     return raw.isNotNull() & (F.trim(raw.cast("string")) != "")
 
 
-def row_problems(source: Source, model: Model) -> Column:
-    """Why a row cannot be conformed (missing required values, values of the wrong type), or null."""
-    attributes = model.attributes_of(source.target.name)
-    messages = [
+def _missing_required(source: Source) -> list[Column]:
+    """A message per required column the row leaves empty (null where it is there)."""
+    return [
         F.when(~_present(source_column(col)), F.lit(f"missing required field '{col}'"))
         for col in source.required_columns()
     ]
-    for attr, (raw, typed) in mapped_columns(source, model).items():
-        kind = attributes[attr].type
-        if kind == "string":
-            continue
-        shown = F.substring(raw.cast("string"), 1, 60)
-        messages.append(
-            F.when(
-                _present(raw) & typed.isNull(),
-                F.concat(F.lit(f"{attr}: '"), shown, F.lit(f"' is not a valid {kind}")),
-            )
-        )
-        messages += range_problems(attr, attributes[attr], typed, shown)
-    problems = F.array_compact(F.array(*messages))
-    return F.when(F.size(problems) > 0, F.array_join(problems, "; "))
+
+
+def type_problems(attr: str, attribute: Attribute, raw: Column, typed: Column) -> list[Column]:
+    """Messages for a value that does not read as its type or lies outside its range (text never fails)."""
+    if attribute.type == "string":
+        return []
+    shown = F.substring(raw.cast("string"), 1, 60)
+    not_typed = F.when(
+        _present(raw) & typed.isNull(),
+        F.concat(F.lit(f"{attr}: '"), shown, F.lit(f"' is not a valid {attribute.type}")),
+    )
+    return [not_typed, *range_problems(attr, attribute, typed, shown)]
 
 
 def range_problems(attr: str, attribute: Attribute, typed: Column, shown: Column) -> list[Column]:

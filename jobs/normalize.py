@@ -18,9 +18,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from schemas.formats import EMAIL_REGEX
 from schemas.model import Normalizer
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 
 # Names people write that pycountry does not list.
 COUNTRY_ALIASES = {
@@ -59,9 +58,9 @@ def blank_to_null(column: Column) -> Column:
 
 
 def email(column: Column) -> Column:
-    """Lower-case, trimmed address; null when it is not shaped like an address."""
+    """Lower-case, trimmed address; null when it does not match the one email rule (schemas/formats)."""
     value = F.lower(blank_to_null(column))
-    return F.when(value.rlike(EMAIL_PATTERN), value)
+    return F.when(value.rlike(EMAIL_REGEX), value)
 
 
 def name(column: Column) -> Column:

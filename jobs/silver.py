@@ -1,8 +1,9 @@
-"""Conform bronze rows into the model's silver tables: typed, normalised, one row per source record.
+"""Merge bronze rows into the model's silver tables: typed, normalised, one row per source record.
 
 Each silver table (one per profile or interaction type) gathers every source that feeds it.
-New bronze batches are read, conformed, deduplicated by record and merged with Delta MERGE,
-so a re-run with nothing new changes no row.
+New bronze batches are read, conformed (jobs/conform.py: the one place values are typed and
+normalised), deduplicated by record and merged with Delta MERGE, so a re-run with nothing new
+changes no row.
 """
 
 from __future__ import annotations
@@ -10,16 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import mapped_columns, record_id, source_key
+from jobs.conform import conform_source
 from jobs.delta import read_table, retry_on_conflict, stats_only_on
-from jobs.normalize import normalizer
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
-from schemas.sources import Source
 from schemas.tables import (
     BATCH_COL,
     FILE_COL,
@@ -46,37 +45,6 @@ class SilverResult:
     rows_inserted: int
     rows_updated: int
     rows_total: int
-
-
-def conform_source(
-    bronze: DataFrame, name: str, source: Source, model: Model, default_region: str
-) -> DataFrame:
-    """Bronze rows of one source as silver rows: keys, links and typed, normalised attributes."""
-    type_name = source.target.name
-    attributes = model.attributes_of(type_name)
-    mapped = mapped_columns(source, model)
-    columns: list[Column] = [
-        record_id(name, source.key).alias(RECORD_ID),
-        F.lit(name).alias(SOURCE),
-        source_key(source.key).alias(SOURCE_KEY),
-    ]
-    for role in model.link_roles(type_name):
-        link = source.links.get(role)
-        if link is not None and link.source is not None:
-            target = record_id(link.source, link.key_columns)
-        else:
-            target = F.lit(None).cast("string")
-        columns.append(target.alias(link_column(role)))
-    for attr, spec in attributes.items():
-        if attr in mapped:
-            value = mapped[attr][1]
-            if spec.type == "string":
-                value = normalizer(spec.normalize, default_region)(value)
-        else:
-            value = F.lit(None)
-        columns.append(value.cast(SPARK_TYPES[spec.type]).alias(attr))
-    columns += [F.col(BATCH_COL), F.col(INGESTED_AT_COL), F.col(FILE_COL)]
-    return bronze.select(*columns)
 
 
 def latest_per_record(conformed: DataFrame, hashed_columns: list[str]) -> DataFrame:

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 
 from jobs.delta import read_table
 from jobs.identity.pipeline import Identity
-from orchestration.assets.charts import bar_chart
 from orchestration.assets.common import asset_key
+from orchestration.plots import bar_chart
 from orchestration.resources import LakeResource, SparkResource
 from schemas.match import match_profile
 from schemas.tables import CUSTOMER_ID, GOLD, IDENTITY_CLUSTERS, IDENTITY_MAP, RECORD_ID

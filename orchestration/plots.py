@@ -1,4 +1,8 @@
-"""Small matplotlib plots embedded in asset metadata as base64 PNG markdown images."""
+"""Small matplotlib plots embedded in asset metadata as base64 PNG markdown images.
+
+The one place a PNG becomes markdown: assets and checks draw with the helpers here, and the
+predictions' plots (PNG files ml/ logs to MLflow) go through `png_markdown`.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+def png_markdown(png: bytes, title: str) -> str:
+    """PNG bytes as an inline markdown image (a data URI: metadata needs no file server)."""
+    return f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
 def markdown_image(figure, title: str) -> dg.MetadataValue:
     """The figure as a markdown image Dagster's UI shows inline."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(figure)
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+    return dg.MetadataValue.md(png_markdown(buffer.getvalue(), title))
+
+
+def bar_chart(labels: list[str], values: list[float], title: str, ylabel: str = "") -> dg.MetadataValue:
+    """A labelled bar chart (e.g. clusters by size)."""
+    figure, axis = plt.subplots(figsize=(6, 3))
+    axis.bar([str(x) for x in labels], values, color="#3b75af")
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.tick_params(axis="x", labelrotation=30)
+    return markdown_image(figure, title)
 
 
 def lines(frame: pd.DataFrame, x: str, y: str, series: str, title: str) -> dg.MetadataValue:

@@ -27,12 +27,11 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import record_id
+from jobs.conform import conform_source, record_id
 from jobs.delta import read_table
 from jobs.lake import LakeTable
 from jobs.privacy.identifiers import Subject
 from jobs.privacy.subject import contact_columns
-from jobs.silver import conform_source
 from jobs.writes import merge
 from schemas.catalog import Table, catalog
 from schemas.sources import Source

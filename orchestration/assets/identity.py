@@ -7,8 +7,8 @@ import json
 import dagster as dg
 
 from jobs.identity.pipeline import Identity
-from orchestration.assets.charts import bar_chart
 from orchestration.assets.common import asset_key, table_metadata
+from orchestration.plots import bar_chart
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
 from schemas.match import match_profile
 from schemas.tables import (

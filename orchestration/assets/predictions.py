@@ -5,7 +5,6 @@ not changed since the last training); `gold/scores` loads each champion and scor
 customer. The schedule `retrain_predictions` asks for a run only when a fingerprint changed.
 """
 
-import base64
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -17,6 +16,7 @@ from ml.pipeline import FINGERPRINT_TAG, last_training, train_prediction
 from ml.registry import experiment_name, model_name
 from ml.scores import ScoredWith, refresh_scores
 from orchestration.assets.common import asset_key, identity_deps, table_metadata
+from orchestration.plots import png_markdown
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
 from schemas.predictions import PredictionFile
 from schemas.catalog import SCORES
@@ -77,7 +77,7 @@ def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
                 "chosen_model": result.chosen,
                 "champion_decision": result.decision.reason,
                 "metrics": dg.MetadataValue.md(_metrics_table(result.metrics, result.baseline)),
-                **{f"plot_{k}": dg.MetadataValue.md(_image(v)) for k, v in result.plots.items()},
+                **{f"plot_{k}": dg.MetadataValue.md(png_markdown(v, k)) for k, v in result.plots.items()},
             }
             result.release()
         return dg.MaterializeResult(metadata=metadata)
@@ -154,6 +154,3 @@ def _metrics_table(model: dict[str, float], baseline: dict[str, float]) -> str:
     rows = [f"| {k} | {v:.4f} | {baseline.get(k, float('nan')):.4f} |" for k, v in model.items()]
     return "| metric | model | baseline |\n|---|---|---|\n" + "\n".join(rows)
 
-
-def _image(png: bytes) -> str:
-    return f"![plot](data:image/png;base64,{base64.b64encode(png).decode()})"
