@@ -13,7 +13,7 @@ from mlflow import MlflowClient
 from jobs.delta import table_version
 from ml.fingerprint import data_fingerprint, delta_rs_version
 from ml.pipeline import FINGERPRINT_TAG, last_training, train_prediction
-from ml.registry import experiment_name, model_name
+from ml.registry import experiment_name
 from ml.scores import ScoredWith, refresh_scores
 from orchestration.assets.common import asset_key, identity_deps, table_metadata
 from orchestration.plots import png_markdown
