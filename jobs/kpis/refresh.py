@@ -36,7 +36,8 @@ from jobs.kpis.customer import (
 from jobs.kpis.inputs import customers, interaction_rows
 from jobs.kpis.state import RunState, changes, commit_metadata, fingerprint, input_versions, last_state
 from schemas.kpis import Kpi, KpiFile
-from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, INTERACTION_CUSTOMERS, Lake
+from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.tables import CUSTOMER_ID, Lake
 from schemas.workspace import Workspace
 
 KPIS_CUSTOMER, KPIS_BUSINESS = "kpis_customer", "kpis_business"
@@ -80,7 +81,7 @@ def refresh_customer_kpis(
     path = path or lake.gold(KPIS_CUSTOMER)
     as_of = workspace_as_of(spark, workspace, lake, definitions)
     tables = {i: lake.silver(i) for i in kpi_interactions(definitions, "customer")}
-    identity = [lake.gold(IDENTITY_MAP), lake.gold(INTERACTION_CUSTOMERS)]
+    identity = [lake.gold(CUSTOMER_IDS.name), lake.gold(INTERACTION_CUSTOMERS.name)]
     primary = lake.silver(workspace.model.primary_profile or "customer")
     state = RunState(fingerprint(kpis), as_of.isoformat(), input_versions(spark, [*tables.values(), primary, *identity]))
     previous = last_state(spark, path)
@@ -145,7 +146,7 @@ def _remapped_customers(
     spark: SparkSession, lake: Lake, interaction: str, role: str, previous: RunState, state: RunState
 ) -> DataFrame | None:
     """customer_ids (before and after) of interactions identity resolution now assigns differently."""
-    path = lake.gold(INTERACTION_CUSTOMERS)
+    path = lake.gold(INTERACTION_CUSTOMERS.name)
     before, now = previous.versions.get(path), state.versions.get(path)
     if before is None or before == now:
         return None
@@ -182,7 +183,7 @@ def _incremental_customers(
             touched[(interaction, role)] = ids
     current = read_table(spark, path)
     known = current.select(CUSTOMER_ID)
-    population_inputs = (primary, lake.gold(IDENTITY_MAP))
+    population_inputs = (primary, lake.gold(CUSTOMER_IDS.name))
     if any(previous.versions.get(p) != state.versions.get(p) for p in population_inputs):
         population = customers(spark, workspace, lake)
         new_ids = population.join(known, CUSTOMER_ID, "left_anti").localCheckpoint()
@@ -265,7 +266,7 @@ def refresh_business_kpis(
     path = path or lake.gold(KPIS_BUSINESS)
     as_of = workspace_as_of(spark, workspace, lake, definitions)
     tables = {i: lake.silver(i) for i in kpi_interactions(definitions, "business")}
-    identity = [lake.gold(IDENTITY_MAP), lake.gold(INTERACTION_CUSTOMERS)]
+    identity = [lake.gold(CUSTOMER_IDS.name), lake.gold(INTERACTION_CUSTOMERS.name)]
     state = RunState(fingerprint(kpis), as_of.isoformat(), input_versions(spark, [*tables.values(), *identity]))
     previous = last_state(spark, path)
     reason = _full_reason(previous, state, identity, full)
