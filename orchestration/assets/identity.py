@@ -37,6 +37,11 @@ def _key(table: Table) -> dg.AssetKey:
     return asset_key(table.layer, table.name)
 
 
+def _open(workspace: Workspace, spark: SparkResource, lake: LakeResource) -> IdentityContext:
+    """The step context of one materialisation."""
+    return identity_context(spark.session(), workspace, lake.lake)
+
+
 def _metadata(ctx: IdentityContext, table: Table, preview_rows: int = 0) -> dict:
     return table_metadata(ctx.spark, ctx.path(table), preview_rows)
 
@@ -63,25 +68,14 @@ def _model_metadata(workspace: Workspace, ctx: IdentityContext, result: ModelRes
     return metadata
 
 
-def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
-    """The identity assets, when the workspace has match.yaml and its profile has a silver table."""
-    policy = workspace.match
-    if policy is None:
-        return []
-    profile = match_profile(policy, workspace)
-    if profile not in workspace.silver_types():
-        return []
-    silver_profile = asset_key(SILVER, profile)
-
-    def open_context(spark: SparkResource, lake: LakeResource) -> IdentityContext:
-        return identity_context(spark.session(), workspace, lake.lake)
-
+def _model_asset(workspace: Workspace, silver_profile: dg.AssetKey) -> dg.AssetsDefinition:
+    """gold/identity_model, trained from silver."""
     @dg.asset(key=_key(IDENTITY_MODEL), deps=[silver_profile], group_name=GROUP, kinds={"spark", "delta", "mlflow"},
               description="Match parameters (prior, m and u per comparison level), trained without labels; "
                           "retrained when match.yaml changes, logged to MLflow.")
     def identity_model(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource,
                        mlflow: MLflowResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         try:
             result = build_identity_model(ctx)
         finally:
@@ -89,12 +83,17 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
         return dg.MaterializeResult(metadata=_model_metadata(workspace, ctx, result, mlflow)
                                     | _metadata(ctx, IDENTITY_MODEL))
 
+    return identity_model
+
+
+def _pairs_asset(workspace: Workspace, silver_profile: dg.AssetKey) -> dg.AssetsDefinition:
+    """gold/identity_pairs, scored with the stored model."""
     @dg.asset(key=_key(IDENTITY_PAIRS), deps=[silver_profile, _key(IDENTITY_MODEL)], group_name=GROUP,
               kinds={"spark", "delta"},
               description="Candidate pairs from the blocking rules, with each comparison's level and weight, "
                           "the match probability and whether the pair links.")
     def identity_pairs(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         try:
             result = build_identity_pairs(ctx, stored_model(ctx))
             histogram = weight_distribution(ctx)
@@ -108,18 +107,23 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
                                        "Candidate pairs by match weight (bits)", "pairs"),
         } | _metadata(ctx, IDENTITY_PAIRS))
 
+    return identity_pairs
+
+
+def _clusters_asset(workspace: Workspace) -> dg.AssetsDefinition:
+    """gold/identity_clusters, from the linked pairs."""
     @dg.asset(key=_key(IDENTITY_CLUSTERS), deps=[_key(IDENTITY_PAIRS)], group_name=GROUP, kinds={"spark", "delta"},
               description="Connected components of the linked pairs (and must-link overrides), oversized clusters "
                           "refused, cannot-link pairs cut apart.")
     def identity_clusters(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         try:
             result = build_identity_clusters(ctx)
         finally:
             ctx.release()
         if result.oversized:
             context.log.warning(f"{len(result.oversized)} clusters larger than "
-                                 f"{policy.clustering.max_cluster_size} were not merged: {result.oversized[:5]}")
+                                 f"{ctx.policy.clustering.max_cluster_size} were not merged: {result.oversized[:5]}")
         sizes = result.size_distribution
         return dg.MaterializeResult(metadata={
             "clusters": result.clusters,
@@ -129,6 +133,11 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
             "cluster_sizes": bar_chart(list(sizes), list(sizes.values()), "Clusters by size (records)", "clusters"),
         } | _metadata(ctx, IDENTITY_CLUSTERS))
 
+    return identity_clusters
+
+
+def _customer_ids_asset(workspace: Workspace) -> dg.AssetsDefinition:
+    """gold/customer_ids and its history: one step writes both."""
     @dg.multi_asset(
         specs=[
             dg.AssetSpec(_key(CUSTOMER_IDS), deps=[_key(IDENTITY_CLUSTERS)], group_name=GROUP,
@@ -141,7 +150,7 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
         name="gold_customer_ids",
     )
     def customer_ids(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         result = build_customer_ids(ctx, context.run_id)
         yield dg.MaterializeResult(asset_key=_key(CUSTOMER_IDS), metadata={
             "customers": result.customers, "records": result.records,
@@ -150,30 +159,31 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
             "changes_this_run": dg.MetadataValue.json(result.changes),
         } | _metadata(ctx, CUSTOMER_ID_HISTORY))
 
+    return customer_ids
+
+
+def _golden_asset(workspace: Workspace, silver_profile: dg.AssetKey) -> dg.AssetsDefinition:
+    """gold/golden_customer, from silver and the ID map."""
     @dg.asset(key=_key(GOLDEN_CUSTOMER), deps=[_key(CUSTOMER_IDS), silver_profile], group_name=GROUP,
               kinds={"spark", "delta"},
               description="One row per customer: each attribute chosen by the merge policy, with the record it came from.")
     def golden_customer(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         result = build_golden_customer(ctx)
         return dg.MaterializeResult(metadata={"customers": result.customers} | _metadata(ctx, GOLDEN_CUSTOMER, 3))
 
-    interaction_types = [
-        t for t in workspace.silver_types()
-        if t in workspace.model.interactions
-        and any(link.profile == profile for link in workspace.model.interactions[t].links.values())
-    ]
-    assets = [identity_model, identity_pairs, identity_clusters, customer_ids, golden_customer]
-    if not interaction_types:
-        return assets
+    return golden_customer
 
+
+def _interactions_asset(workspace: Workspace, interaction_types: list[str]) -> dg.AssetsDefinition:
+    """gold/interaction_customers, from the interaction types that link to the matched profile."""
     @dg.asset(key=_key(INTERACTION_CUSTOMERS),
               deps=[_key(CUSTOMER_IDS), *[asset_key(SILVER, t) for t in interaction_types]],
               group_name=GROUP, kinds={"spark", "delta"},
               description="The customer of every interaction: by source key through the ID map, or matched "
                           "by its attributes (email, phone) with the match policy.")
     def interaction_customers(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
-        ctx = open_context(spark, lake)
+        ctx = _open(workspace, spark, lake)
         try:
             result = build_interaction_customers(ctx, stored_model(ctx).model)
         finally:
@@ -189,4 +199,25 @@ def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
             "share_linked_by_type": bar_chart(list(shares), list(shares.values()), "Share of interactions linked", "share"),
         } | _metadata(ctx, INTERACTION_CUSTOMERS))
 
-    return [*assets, interaction_customers]
+    return interaction_customers
+
+
+def identity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
+    """The identity assets, when the workspace has match.yaml and its profile has a silver table."""
+    policy = workspace.match
+    if policy is None:
+        return []
+    profile = match_profile(policy, workspace)
+    if profile not in workspace.silver_types():
+        return []
+    silver_profile = asset_key(SILVER, profile)
+    assets = [_model_asset(workspace, silver_profile), _pairs_asset(workspace, silver_profile),
+              _clusters_asset(workspace), _customer_ids_asset(workspace), _golden_asset(workspace, silver_profile)]
+    interaction_types = [
+        t for t in workspace.silver_types()
+        if t in workspace.model.interactions
+        and any(link.profile == profile for link in workspace.model.interactions[t].links.values())
+    ]
+    if interaction_types:
+        assets.append(_interactions_asset(workspace, interaction_types))
+    return assets
