@@ -19,6 +19,7 @@ from jobs.conform import Conformed, SourceError, bronze_column_name, conform, mi
 from jobs.delta import read_table, stats_only_on
 from jobs.writes import append
 from jobs.files import SourceFile, list_files
+from jobs.ingest_log import landed_files, record_batch
 from jobs.privacy.forget_requests import suppressed_hashes
 from jobs.privacy.suppress import suppressed
 from jobs.readers import CORRUPT_COL, READ_PROBLEM_COL, READER_COLUMNS, read_source_files
@@ -35,19 +36,6 @@ from schemas.tables import (
     Lake,
 )
 
-INGEST_LOG = "ingest_log"
-INGEST_LOG_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("file", T.StringType(), False),
-        T.StructField("file_size", T.LongType(), False),
-        T.StructField("file_modified_at", T.TimestampType(), True),
-        T.StructField("batch_id", T.LongType(), False),
-        T.StructField("rows_landed", T.LongType(), False),
-        T.StructField("rows_quarantined", T.LongType(), False),
-        T.StructField("landed_at", T.TimestampType(), False),
-    ]
-)
 MALFORMED = {
     "csv": "malformed CSV row (wrong number of fields or broken quoting)",
     "json": "malformed JSON line",
@@ -101,7 +89,7 @@ def land_source(
     reference = existing.schema if existing is not None else None
     raw = read_source_files(spark, source, [f.path for f in new], reference)
     if raw is None:  # only empty files: remember them so they are not read again
-        _write_log(spark, lake, name, batch_id, new, {}, landed_at)
+        record_batch(spark, lake, name, batch_id, new, {}, landed_at)
         return LandingResult(name, batch_id, [f.path for f in new], files_already_landed=len(landed))
 
     _check_columns(raw, name, source, new)
@@ -145,7 +133,7 @@ def land_source(
         if source_columns:  # (none when no row of the batch could be parsed)
             append(good, lake.bronze(name), once=(f"bronze:{name}", batch_id), merge_schema=True,
                         properties=no_personal_stats)
-        _write_log(spark, lake, name, batch_id, new, stats, landed_at)
+        record_batch(spark, lake, name, batch_id, new, stats, landed_at)
     finally:
         checked.unpersist()
     return LandingResult(
@@ -158,15 +146,6 @@ def land_source(
         quarantine_reasons=reasons,
         rows_suppressed=sum(s[2] for s in stats.values()),
     )
-
-
-def landed_files(spark: SparkSession, lake: Lake, name: str) -> tuple[set[str], int]:
-    """Files of a source already in the ingest log, and the source's last batch id (0 if none)."""
-    log = read_table(spark, lake.meta(INGEST_LOG))
-    if log is None:
-        return set(), 0
-    rows = log.where(F.col("source") == name).select("file", "batch_id").collect()
-    return {r.file for r in rows}, max((r.batch_id for r in rows), default=0)
 
 
 def _check_columns(raw: DataFrame, name: str, source: Source, files: list[SourceFile]) -> None:
@@ -254,20 +233,3 @@ def _check_drift(name: str, source: Source, good: DataFrame, reference: T.Struct
             f"source '{name}': new column(s) {added} and schema_drift.new_columns is 'fail'; "
             "set it to evolve in sources.yaml to accept them"
         )
-
-
-def _write_log(
-    spark: SparkSession,
-    lake: Lake,
-    name: str,
-    batch_id: int,
-    files: list[SourceFile],
-    stats: dict[str, tuple[int, int, int]],
-    landed_at: datetime,
-) -> None:
-    rows = [
-        (name, f.path, f.size, f.modified_at, batch_id, *stats.get(f.path, (0, 0, 0))[:2], landed_at)
-        for f in files
-    ]
-    log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
-    append(log, lake.meta(INGEST_LOG), once=(f"ingest:{name}", batch_id))

@@ -11,14 +11,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.delta import read_table
-from schemas.tables import CUSTOMER_ID, INTERACTION_CUSTOMERS, RECORD_ID, Lake, link_column
+from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake, link_column
 
 
 def with_customer_id(
     spark: SparkSession, lake: Lake, interactions: DataFrame, type_name: str, role: str = "customer"
 ) -> DataFrame:
     """Interactions with a customer_id column (null when nobody could be linked)."""
-    resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS))
+    resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS.name))
     if resolved is None:
         return interactions.withColumn(CUSTOMER_ID, F.col(link_column(role)))
     mapping = resolved.where(
@@ -29,9 +30,8 @@ def with_customer_id(
 
 def customer_population(spark: SparkSession, lake: Lake, primary_profile: str) -> DataFrame:
     """One row per customer_id with the profile records behind it (record_id)."""
-    from schemas.tables import IDENTITY_MAP
 
-    id_map = read_table(spark, lake.gold(IDENTITY_MAP))
+    id_map = read_table(spark, lake.gold(CUSTOMER_IDS.name))
     if id_map is not None:
         return id_map.select(CUSTOMER_ID, RECORD_ID)
     profiles = read_table(spark, lake.silver(primary_profile))

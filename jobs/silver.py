@@ -16,7 +16,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import conform_source
-from jobs.delta import read_table, retry_on_conflict, stats_only_on
+from jobs.delta import read_table, stats_only_on
+from jobs.writes import create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
 from schemas.tables import (
@@ -114,11 +115,8 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     columns = silver_columns(model, type_name)
     if existing is None:  # downstream readers expect the table even before data arrives
         personal = {a for a, spec in model.attributes_of(type_name).items() if spec.pii}
-        retry_on_conflict(
-            lambda: create_silver_table(spark, path, silver_schema(model, type_name),
-                                        stats_columns=[c for c in columns if c not in personal]),
-            f"create {path}",
-        )
+        create_silver_table(spark, path, silver_schema(model, type_name),
+                            stats_columns=[c for c in columns if c not in personal])
     if not frames:
         total = existing.count() if existing is not None else 0
         return SilverResult(type_name, 0, 0, 0, total)
@@ -139,36 +137,27 @@ def create_silver_table(
     reader protocol 1. stats_columns: the only columns whose min/max go into the Delta log
     (personal data kept out, so `insights forget` leaves none in the table's history).
     """
-    builder = (
-        DeltaTable.createIfNotExists(spark)
-        .location(path)
-        .addColumns(schema)
-        .property("delta.enableChangeDataFeed", "true")
-    )
-    for key, value in stats_only_on(stats_columns, schema).items() if stats_columns else ():
-        builder = builder.property(key, value)
-    builder.execute()
+    properties = {"delta.enableChangeDataFeed": "true"}
+    if stats_columns:
+        properties |= stats_only_on(stats_columns, schema)
+    create(spark, path, schema, properties)
 
 
 def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) -> SilverResult:
     """Upsert: insert new records, update records whose content changed in a newer batch."""
     if read_table(spark, path) is None:
-        retry_on_conflict(lambda: create_silver_table(spark, path, latest.schema), f"create {path}")
+        create_silver_table(spark, path, latest.schema)
     target = DeltaTable.forPath(spark, path)
     before = _version(target)
     # A concurrent run merging the same records wins or loses as a whole; the loser re-merges,
     # and the row-hash condition makes that a no-op for records the winner already wrote.
-    retry_on_conflict(
-        lambda: (
-            target.alias("t")
-            .merge(latest.alias("s"), f"t.{RECORD_ID} = s.{RECORD_ID}")
-            .whenMatchedUpdateAll(condition=f"s.{ROW_HASH} <> t.{ROW_HASH} AND s.{BATCH_COL} >= t.{BATCH_COL}")
-            .whenNotMatchedInsertAll()
-            .withSchemaEvolution()
-            .execute()
-        ),
-        f"merge into {path}",
-    )
+    merge(spark, path, lambda table: (
+        table.alias("t")
+        .merge(latest.alias("s"), f"t.{RECORD_ID} = s.{RECORD_ID}")
+        .whenMatchedUpdateAll(condition=f"s.{ROW_HASH} <> t.{ROW_HASH} AND s.{BATCH_COL} >= t.{BATCH_COL}")
+        .whenNotMatchedInsertAll()
+        .withSchemaEvolution()
+    ))
     last = target.history(1).select("version", "operationMetrics").first()
     metrics = (last["operationMetrics"] or {}) if last["version"] != before else {}
     return SilverResult(

@@ -15,6 +15,7 @@ from typing import Any
 
 from delta.tables import DeltaMergeBuilder, DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 from jobs.built_from import BuiltFrom
 from jobs.delta import APP_ID_PREFIX, retry_on_conflict, table_exists
@@ -124,6 +125,20 @@ def merge(
             build(DeltaTable.forPath(spark, path)).execute()
 
     retry_on_conflict(write, f"merge into {path}")
+
+
+def create(spark: SparkSession, path: str, schema: StructType, properties: dict[str, str] | None = None) -> None:
+    """Create an empty table at path if there is none (downstream readers expect it to exist)."""
+    writer = writer_module()
+
+    def write() -> None:
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        for key, value in (properties or {}).items():
+            builder = builder.property(key, value)
+        with commit_metadata(spark, commit_record(writer, None)):
+            builder.execute()
+
+    retry_on_conflict(write, f"create {path}")
 
 
 def delete(spark: SparkSession, path: str, condition: str) -> None:

@@ -20,7 +20,8 @@ from jobs.delta import read_table
 from jobs.silver import silver_schema
 from schemas.model import OCCURRED_AT
 from schemas.predictions import Prediction
-from schemas.tables import CUSTOMER_ID, GOLDEN_RECORD, RECORD_ID, Lake
+from schemas.catalog import GOLDEN_CUSTOMER
+from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake
 from schemas.workspace import Workspace
 
 NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType, T.DecimalType)
@@ -134,7 +135,7 @@ class FeatureSources:
 
     def profiles(self) -> DataFrame | None:
         """One row per customer_id with the profile's attributes: the golden record, else the records."""
-        golden = read_table(self.spark, self.lake.gold(GOLDEN_RECORD))
+        golden = read_table(self.spark, self.lake.gold(GOLDEN_CUSTOMER.name))
         if golden is not None:
             return golden
         primary = self.workspace.model.primary_profile

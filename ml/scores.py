@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.delta import read_table, table_version
-from jobs.writes import overwrite
+from jobs.writes import create, overwrite
 from ml.evaluation import SCORE
 from ml.features import FeatureSources, build_features
 from ml.fingerprint import data_fingerprint
@@ -113,7 +112,7 @@ def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
 def write_scores(spark: SparkSession, rows: DataFrame, lake: Lake, prediction: str) -> int:
     """Replace one prediction's rows in gold/scores (created on first use); returns rows written."""
     path = lake.gold(SCORES.name)
-    DeltaTable.createIfNotExists(spark).location(path).addColumns(SCORES_SCHEMA).execute()
+    create(spark, path, SCORES_SCHEMA)
     overwrite(rows, path, replace_where=f"prediction = '{prediction}'", merge_schema=True)
     return spark.read.format("delta").load(path).where(F.col("prediction") == prediction).count()
 

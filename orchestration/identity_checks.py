@@ -10,13 +10,15 @@ Without labels it passes and shows the distribution of match weights and cluster
 import dagster as dg
 from pyspark.sql import functions as F
 
-from jobs.delta import read_table
-from jobs.identity.pipeline import Identity
+from jobs.identity.context import identity_context
+from jobs.identity.identity_pairs import weight_distribution
+from jobs.identity.quality import match_quality as measured_quality
 from orchestration.assets.common import asset_key
 from orchestration.plots import bar_chart
 from orchestration.resources import LakeResource, SparkResource
 from schemas.match import match_profile
-from schemas.tables import CUSTOMER_ID, GOLD, IDENTITY_CLUSTERS, IDENTITY_MAP, RECORD_ID
+from schemas.catalog import CUSTOMER_IDS, IDENTITY_CLUSTERS
+from schemas.tables import CUSTOMER_ID, RECORD_ID
 from schemas.workspace import Workspace
 
 
@@ -25,20 +27,20 @@ def identity_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     policy = workspace.match
     if policy is None or match_profile(policy, workspace) not in workspace.silver_types():
         return []
-    target = asset_key(GOLD, IDENTITY_MAP)
+    target = asset_key(CUSTOMER_IDS.layer, CUSTOMER_IDS.name)
     floor = policy.quality.min_pairwise_f1
 
     @dg.asset_check(asset=target, name="match_quality",
                     description=f"Pairwise F1 against ground truth at least {floor} (when labels exist)")
     def match_quality(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
-        resolver = Identity(spark.session(), workspace, lake.lake)
-        metrics = resolver.quality()
-        clusters = read_table(spark.session(), lake.lake.gold(IDENTITY_CLUSTERS))
+        ctx = identity_context(spark.session(), workspace, lake.lake)
+        metrics = measured_quality(ctx)
+        clusters = ctx.read(IDENTITY_CLUSTERS)
         sizes = {}
         if clusters is not None:
             rows = clusters.groupBy("cluster_size").agg(F.countDistinct("cluster").alias("n")).collect()
             sizes = dict(sorted((int(r["cluster_size"]), int(r["n"])) for r in rows))
-        weights = resolver.weight_distribution()
+        weights = weight_distribution(ctx)
         metadata = {
             "cluster_sizes": bar_chart(list(sizes), list(sizes.values()), "Clusters by size", "clusters"),
             "match_weights": bar_chart([f"{b:g}" for b, _ in weights], [n for _, n in weights],
@@ -59,9 +61,8 @@ def identity_checks(workspace: Workspace) -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(asset=target, name="one_id_per_record", blocking=True,
                     description="Every silver record has exactly one customer_id")
     def one_id_per_record(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
-        session = spark.session()
-        id_map = read_table(session, lake.lake.gold(IDENTITY_MAP))
-        silver = read_table(session, lake.lake.silver(match_profile(policy, workspace)))
+        ctx = identity_context(spark.session(), workspace, lake.lake)
+        id_map, silver = ctx.read(CUSTOMER_IDS), ctx.read_silver(ctx.profile)
         if id_map is None or silver is None:
             return dg.AssetCheckResult(passed=False, metadata={"reason": "table missing"})
         rows = id_map.count()

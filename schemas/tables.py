@@ -66,15 +66,6 @@ class Lake:
 # The customer a record or interaction belongs to (identity resolution's stable ID).
 CUSTOMER_ID = "customer_id"
 
-# Gold tables of identity resolution (gold/<name>), shared by KPIs, segments and scores.
-IDENTITY_PAIRS = "identity_pairs"  # scored candidate pairs with per-comparison weights
-IDENTITY_MAP = "customer_ids"  # record_id -> customer_id, the stable ID map
-IDENTITY_HISTORY = "customer_id_history"  # every change of the map
-GOLDEN_RECORD = "golden_customer"  # one row per customer_id, merged attributes
-INTERACTION_CUSTOMERS = "interaction_customers"  # (interaction type, record_id, role) -> customer_id
-IDENTITY_MODEL = "identity_model"  # trained match parameters, one version per training
-IDENTITY_CLUSTERS = "identity_clusters"  # record_id -> cluster of this run, with size and notes
-
 # Data quality and privacy (issue 6).
 FORGET_REQUESTS = "forget_requests"  # meta: audit of `insights forget`, hashed, no personal data
 

@@ -98,13 +98,13 @@ def land_profiles(spark, workspace, lake) -> int:
 def run_ours(spark, workspace, lake) -> tuple[float, pd.DataFrame, dict]:
     """Identity resolution through the workspace; (seconds, record_id -> customer_id, details)."""
     from jobs.delta import read_table
-    from jobs.identity.pipeline import resolve
-    from schemas.tables import IDENTITY_MAP
+    from jobs.identity.resolve import resolve
+    from schemas.catalog import CUSTOMER_IDS
 
     started = time.monotonic()
     details = resolve(spark, workspace, lake, run_id="bench")
     seconds = time.monotonic() - started
-    ids = read_table(spark, lake.gold(IDENTITY_MAP)).select("record_id", "customer_id").toPandas()
+    ids = read_table(spark, lake.gold(CUSTOMER_IDS.name)).select("record_id", "customer_id").toPandas()
     return seconds, ids, details
 
 

@@ -26,13 +26,13 @@ def explain(record_a: str, record_b: str, workspace_dir: str | None, lake: str |
     env = command_environment(workspace_dir, lake, profile)
     workspace = command_workspace(env)
     from jobs.identity.explain import explain as explain_pair
-    from jobs.identity.pipeline import Identity
+    from jobs.identity.context import identity_context
     from jobs.session import get_spark
     from schemas.tables import Lake
 
     spark = get_spark(env.spark_profile, app_name="insights-match-explain")
     try:
-        text = explain_pair(Identity(spark, workspace, Lake(env.lake_root)), record_a, record_b).render()
+        text = explain_pair(identity_context(spark, workspace, Lake(env.lake_root)), record_a, record_b).render()
     except IdentityError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(text)

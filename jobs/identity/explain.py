@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import functions as F
 
-from jobs.delta import read_table
 from jobs.identity.blocking import LEFT, RIGHT, RULE, sides
 from jobs.identity.compare import gamma_column
+from jobs.identity.context import IdentityContext
 from jobs.identity.errors import IdentityError
-from jobs.identity.pipeline import OVERRIDE, Identity
+from jobs.identity.identity_model import stored_model
+from jobs.identity.identity_pairs import OVERRIDE
 from jobs.identity.score import DETERMINISTIC, LINKED, MATCH_PROBABILITY, MATCH_WEIGHT, score_pairs, weight_column
-from schemas.tables import CUSTOMER_ID, IDENTITY_CLUSTERS, IDENTITY_MAP, IDENTITY_PAIRS, RECORD_ID
+from schemas.catalog import CUSTOMER_IDS, IDENTITY_CLUSTERS, IDENTITY_PAIRS
+from schemas.tables import CUSTOMER_ID, RECORD_ID
 
 
 @dataclass
@@ -112,21 +114,21 @@ def _strength(weight: float) -> str:
     return "little evidence either way"
 
 
-def explain(identity: Identity, record_a: str, record_b: str) -> Explanation:
+def explain(ctx: IdentityContext, record_a: str, record_b: str) -> Explanation:
     """The explanation of one pair (in either order)."""
-    spark, lake, policy = identity.spark, identity.lake, identity.policy
-    stored = identity.stored_model()
+    policy = ctx.policy
+    stored = stored_model(ctx)
     if stored is None:
         raise IdentityError("no trained match model in the lake yet: run the identity assets first")
-    model, _ = stored
+    model = stored.model
     a, b = sorted([record_a, record_b])
-    records = identity.records.where(F.col(RECORD_ID).isin(a, b))
+    records = ctx.records.where(F.col(RECORD_ID).isin(a, b))
     found = {r[RECORD_ID] for r in records.select(RECORD_ID).collect()}
     missing = [r for r in (a, b) if r not in found]
     if missing:
-        raise IdentityError(f"unknown record_id {missing} in silver/{identity.profile} (record ids look like "
+        raise IdentityError(f"unknown record_id {missing} in silver/{ctx.profile} (record ids look like "
                             "'<source>:<key>')")
-    pairs = read_table(spark, lake.gold(IDENTITY_PAIRS))
+    pairs = ctx.read(IDENTITY_PAIRS)
     row = None if pairs is None else pairs.where((F.col(LEFT) == a) & (F.col(RIGHT) == b)).first()
     left, right = sides(records)
     joined = left.crossJoin(right).where(F.col(LEFT) < F.col(RIGHT))
@@ -146,11 +148,11 @@ def explain(identity: Identity, record_a: str, record_b: str) -> Explanation:
         level = comparison.level(int(row[gamma_column(attr)]))
         result.lines.append(ComparisonLine(attr, values[f"{attr}_l"], values[f"{attr}_r"], level.label,
                                            level.m, level.u, float(row[weight_column(attr)])))
-    id_map = read_table(spark, lake.gold(IDENTITY_MAP))
+    id_map = ctx.read(CUSTOMER_IDS)
     if id_map is not None:
         ids = {r[RECORD_ID]: r[CUSTOMER_ID] for r in id_map.where(F.col(RECORD_ID).isin(a, b)).collect()}
         result.customer_a, result.customer_b = ids.get(a), ids.get(b)
-    clusters = read_table(spark, lake.gold(IDENTITY_CLUSTERS))
+    clusters = ctx.read(IDENTITY_CLUSTERS)
     if clusters is not None:
         for r in clusters.where(F.col(RECORD_ID).isin(a, b) & F.col("note").isNotNull()).collect():
             result.notes.append(f"Note on {r[RECORD_ID]}: {r['note'].replace('_', ' ')}.")

@@ -3,13 +3,20 @@
 Pairwise: a pair of records counts as predicted when both share a customer_id, as true when
 both share an entity; counted from cluster sizes, never by listing pairs, so it scales.
 Cluster: a predicted cluster is right when it holds exactly the records of one true entity.
+The labels are the policy's quality.labels, else the generator's truth next to the data.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from jobs.identity.context import IdentityContext
+from schemas.catalog import CUSTOMER_IDS
+from schemas.tables import RECORD_ID
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -75,4 +82,29 @@ def cluster_quality_pandas(assigned: pd.DataFrame, labels: pd.DataFrame, predict
     exact = int((flat["p"].map(p_parts).eq(1) & flat["t"].map(t_parts).eq(1)).sum())
     metrics = _metrics(tp, pairs(pred), pairs(true), exact, len(pred), len(true))
     metrics["records"] = float(len(both))
+    return metrics
+
+
+def labels_path(ctx: IdentityContext) -> Path | None:
+    """The ground-truth labels file: the policy's, else the generator's truth, if present."""
+    configured = ctx.policy.quality.labels
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else ctx.workspace.root / path
+    data_root = ctx.workspace.data_root
+    if "://" in data_root:
+        return None
+    truth = Path(data_root) / "_truth" / "records.csv"
+    return truth if truth.exists() else None
+
+
+def match_quality(ctx: IdentityContext) -> dict[str, float | str] | None:
+    """Pairwise and cluster precision/recall/F1 of gold/customer_ids against the labels, if any."""
+    path = labels_path(ctx)
+    if path is None or not path.exists():
+        return None
+    labels = ctx.spark.read.option("header", True).csv(str(path)).select(
+        RECORD_ID, F.col(ctx.policy.quality.entity_column).alias("entity"))
+    metrics: dict[str, float | str] = dict(cluster_quality(ctx.read(CUSTOMER_IDS), labels))
+    metrics["labels"] = str(path)
     return metrics

@@ -10,7 +10,7 @@ Rules, applied to every cluster of this run against the previous gold/customer_i
 - a new ID is prefix + a hash of the cluster's smallest record_id, so a fresh run on the same data
   gives the same IDs; if that ID was ever issued before (a split-off part founded by the same
   record), the hash also covers all its records and the run time, so it cannot reuse an old ID.
-Every record whose ID changes gets a history row: new, merged, split, moved or removed.
+The history of every change is kept by jobs/identity/customer_id_history.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from schemas.tables import CUSTOMER_ID, RECORD_ID
 
 CLUSTER = "cluster"
 SINCE = "customer_id_since"
-HISTORY_COLUMNS = ["record_id", "old_customer_id", "new_customer_id", "change", "at", "run_id"]
 MAX_ROUNDS = 6
 
 
@@ -91,30 +90,3 @@ def assign_ids(
     fresh = new_ids(without, prefix, issued, now).withColumn(SINCE, F.lit(now).cast("timestamp"))
     ids = fresh if inherited is None else inherited.unionByName(fresh)
     return clusters.join(ids, CLUSTER).select(RECORD_ID, CUSTOMER_ID, SINCE, CLUSTER)
-
-
-def id_changes(previous: DataFrame | None, current: DataFrame, now: datetime, run_id: str) -> DataFrame:
-    """History rows for every record whose customer_id is new, changed, or gone."""
-    cur = current.select(RECORD_ID, F.col(CUSTOMER_ID).alias("new_customer_id"), F.col(SINCE).alias("_since"))
-    if previous is None:
-        prev = cur.sparkSession.createDataFrame([], f"{RECORD_ID} string, old_customer_id string")
-    else:
-        prev = previous.select(RECORD_ID, F.col(CUSTOMER_ID).alias("old_customer_id"))
-    both = prev.join(cur, RECORD_ID, "full_outer")
-    surviving = cur.select(F.col("new_customer_id").alias("_alive")).distinct()
-    both = both.join(surviving, both["old_customer_id"] == surviving["_alive"], "left")
-    created_now = F.col("_since") == F.lit(now).cast("timestamp")
-    change = (
-        F.when(F.col("old_customer_id").isNull(), F.lit("new"))
-        .when(F.col("new_customer_id").isNull(), F.lit("removed"))
-        .when(created_now, F.lit("split"))
-        .when(F.col("_alive").isNull(), F.lit("merged"))
-        .otherwise(F.lit("moved"))
-    )
-    changed = F.col("old_customer_id").isNull() | F.col("new_customer_id").isNull() | (
-        F.col("old_customer_id") != F.col("new_customer_id")
-    )
-    return both.where(changed).select(
-        RECORD_ID, "old_customer_id", "new_customer_id", change.alias("change"),
-        F.lit(now).cast("timestamp").alias("at"), F.lit(run_id).alias("run_id"),
-    )

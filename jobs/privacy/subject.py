@@ -18,7 +18,8 @@ from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
 from jobs.privacy.identifiers import Subject
 from schemas.model import Model
-from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, INTERACTION_CUSTOMERS, RECORD_ID, Lake, link_column
+from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake, link_column
 from schemas.workspace import Workspace
 
 CONTACT_KINDS = ("email", "phone")
@@ -58,7 +59,7 @@ def find_subject(
     model, region = workspace.model, workspace.settings.defaults.country
     profiles = {t: read_table(spark, lake.silver(t)) for t in person_profiles(model)}
     profiles = {t: df for t, df in profiles.items() if df is not None}
-    id_map = read_table(spark, lake.gold(IDENTITY_MAP))
+    id_map = read_table(spark, lake.gold(CUSTOMER_IDS.name))
 
     records: set[str] = set()
     customers: set[str] = set()
@@ -106,7 +107,7 @@ def _interactions(
 ) -> dict[str, frozenset[str]]:
     """type -> record_ids of interactions linked to the person or carrying their contacts."""
     model = workspace.model
-    resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS))
+    resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS.name))
     found: dict[str, frozenset[str]] = {}
     for type_name in model.interactions:
         df = read_table(spark, lake.silver(type_name))

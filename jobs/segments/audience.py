@@ -19,7 +19,8 @@ from jobs.segments.conditions import (
 )
 from jobs.segments.segment_event_counts import event_counts
 from schemas.segments import SegmentFile, segment_order
-from schemas.tables import CUSTOMER_ID, GOLDEN_RECORD, RECORD_ID, Lake
+from schemas.catalog import GOLDEN_CUSTOMER
+from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake
 from schemas.workspace import Workspace
 
 SEGMENT, SINCE = "segment", "since"
@@ -41,7 +42,7 @@ def customer_attributes(spark: SparkSession, workspace: Workspace, lake: Lake, n
     """customer_id and the named attributes: from the golden record once identity resolution ran,
     else from the primary profile's record behind each customer."""
     columns = sorted(names)
-    golden = read_table(spark, lake.gold(GOLDEN_RECORD))
+    golden = read_table(spark, lake.gold(GOLDEN_CUSTOMER.name))
     if golden is not None and set(columns) <= set(golden.columns):
         return golden.select(CUSTOMER_ID, *[F.col(c).alias(attribute_column(c)) for c in columns])
     from jobs.customers import customer_population

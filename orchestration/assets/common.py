@@ -8,7 +8,8 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from jobs.delta import read_table, table_version
-from schemas.tables import GOLD, IDENTITY_MAP, INTERACTION_CUSTOMERS
+from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.tables import GOLD
 from schemas.workspace import Workspace
 
 
@@ -36,4 +37,4 @@ def identity_deps(workspace: Workspace) -> list[dg.AssetKey]:
     """Identity resolution's outputs, which every per-customer table must wait for when the workspace matches."""
     if workspace.match is None:
         return []
-    return [asset_key(GOLD, IDENTITY_MAP), asset_key(GOLD, INTERACTION_CUSTOMERS)]
+    return [asset_key(GOLD, CUSTOMER_IDS.name), asset_key(GOLD, INTERACTION_CUSTOMERS.name)]

@@ -11,7 +11,8 @@ from orchestration.plots import heatmap, lines
 from orchestration.resources import LakeResource, SparkResource
 from schemas.catalog import KPIS_CUSTOMER, SEGMENT_EVENTS, SEGMENT_MEMBERSHIP, SEGMENT_OVERLAP, SEGMENT_SIZES
 from schemas.segments import SegmentFile
-from schemas.tables import GOLD, GOLDEN_RECORD
+from schemas.catalog import GOLDEN_CUSTOMER
+from schemas.tables import GOLD
 from schemas.workspace import Workspace
 
 KINDS = {"spark", "delta"}
@@ -33,7 +34,7 @@ def segment_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     if workspace.kpis is not None and workspace.kpis.of_grain("customer"):
         deps.append(asset_key(GOLD, KPIS_CUSTOMER.name))
     if workspace.match is not None:  # attributes come from the golden record then
-        deps.append(asset_key(GOLD, GOLDEN_RECORD))
+        deps.append(asset_key(GOLD, GOLDEN_CUSTOMER.name))
 
     @dg.multi_asset(
         name="segments",

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from insights.run import run_pipeline
-from jobs.bronze import INGEST_LOG
+from jobs.ingest_log import INGEST_LOG
 from schemas.environment import Environment
 from tests.integration.fingerprints import frame_fingerprint
 

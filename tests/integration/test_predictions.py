@@ -18,7 +18,8 @@ from orchestration.assets.predictions import changed_predictions
 from orchestration.build import build_definitions
 from orchestration.resources import environment_resources
 from schemas.loader import load_workspace
-from schemas.tables import CUSTOMER_ID, IDENTITY_MAP, RECORD_ID
+from schemas.catalog import CUSTOMER_IDS
+from schemas.tables import CUSTOMER_ID, RECORD_ID
 
 pytestmark = pytest.mark.integration
 PREDICTION = "churn_90d"
@@ -40,9 +41,9 @@ def runs(example, client):
 
 def customers(example) -> set[str]:
     """Every customer_id: identity resolution's map if it ran, else every customer record."""
-    id_map = example.lake / "gold" / IDENTITY_MAP
+    id_map = example.lake / "gold" / CUSTOMER_IDS.name
     if id_map.exists():
-        return set(example.table(f"gold/{IDENTITY_MAP}")[CUSTOMER_ID])
+        return set(example.table(CUSTOMER_IDS.key)[CUSTOMER_ID])
     return set(example.table("silver/customer")[RECORD_ID])
 
 
@@ -112,9 +113,9 @@ def test_churn_scores_rank_the_generators_churned_people_higher(example):
     scores = scores[scores["prediction"] == PREDICTION]
     people = pd.read_parquet(example.truth / "people.parquet")[["person_id", "churned"]]
     records = pd.read_csv(example.truth / "records.csv")
-    id_map = example.lake / "gold" / IDENTITY_MAP
+    id_map = example.lake / "gold" / CUSTOMER_IDS.name
     if id_map.exists():
-        records = records.merge(example.table(f"gold/{IDENTITY_MAP}")[[RECORD_ID, CUSTOMER_ID]], on=RECORD_ID)
+        records = records.merge(example.table(CUSTOMER_IDS.key)[[RECORD_ID, CUSTOMER_ID]], on=RECORD_ID)
     else:
         records = records.assign(customer_id=records[RECORD_ID])
     person = records.groupby(CUSTOMER_ID)["person_id"].first().reset_index()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobs.bronze import INGEST_LOG, land_source
+from jobs.bronze import land_source
+from jobs.ingest_log import INGEST_LOG
 from jobs.conform import SourceError
 from tests.unit.mini import mini_workspace
 

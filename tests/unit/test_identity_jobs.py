@@ -12,9 +12,10 @@ from rapidfuzz.distance import JaroWinkler
 
 from jobs.identity.components import connected_components
 from jobs.identity.compare import with_gammas
-from jobs.identity.golden import golden_records
+from jobs.identity.customer_id_history import id_changes
+from jobs.identity.golden_customer import golden_records
 from jobs.identity.quality import cluster_quality, cluster_quality_pandas
-from jobs.identity.stable_ids import assign_ids, id_changes
+from jobs.identity.stable_ids import assign_ids
 from schemas.match import Comparison, MergePolicy
 
 

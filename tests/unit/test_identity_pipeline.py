@@ -15,14 +15,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from jobs.delta import read_table
+from jobs.delta import read_table, table_version
 from jobs.identity.blocking import check_pair_budget
 from jobs.identity.errors import IdentityError
 from jobs.identity.explain import explain
-from jobs.identity.pipeline import Identity, resolve
+from jobs.identity.context import identity_context
 from jobs.identity.prepare import prepare_records
 from jobs.identity.quality import cluster_quality_pandas
-from schemas.tables import IDENTITY_HISTORY, IDENTITY_MAP, Lake
+from jobs.identity.resolve import resolve
+from schemas.catalog import CUSTOMER_ID_HISTORY, CUSTOMER_IDS, IDENTITY_CLUSTERS, IDENTITY_PAIRS
+from schemas.tables import Lake
 from schemas.loader import load_workspace
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "identity"
@@ -71,7 +73,7 @@ def mini(tmp_path_factory, spark):
 
 
 def _ids(spark, lake) -> dict[str, str]:
-    return {r["record_id"]: r["customer_id"] for r in read_table(spark, lake.gold(IDENTITY_MAP)).collect()}
+    return {r["record_id"]: r["customer_id"] for r in read_table(spark, lake.gold(CUSTOMER_IDS.name)).collect()}
 
 
 def _policy(workspace: Path, **changes) -> None:
@@ -95,17 +97,25 @@ def test_resolution_is_accurate_stable_and_explainable(spark, mini):
     # a re-run on unchanged data: the same IDs, nothing in the history
     second = resolve(spark, ws, lake, run_id="run2")
     assert _ids(spark, lake) == ids and second["ids"]["changes"] == {}
-    assert read_table(spark, lake.gold(IDENTITY_HISTORY)).count() == len(truth)
+    assert read_table(spark, lake.gold(CUSTOMER_ID_HISTORY.name)).count() == len(truth)
+    # nothing pairs and clusters read changed: neither is rewritten, and the last summary comes back
+    assert second["pairs"]["skipped"] and second["clusters"]["skipped"]
+    assert not first["pairs"]["skipped"] and not first["clusters"]["skipped"]
+    for step in ("pairs", "clusters"):
+        assert {k: v for k, v in second[step].items() if k != "skipped"} == \
+            {k: v for k, v in first[step].items() if k != "skipped"}
+    assert table_version(spark, lake.gold(IDENTITY_PAIRS.name)) == 0
+    assert table_version(spark, lake.gold(IDENTITY_CLUSTERS.name)) == 0
 
     # explain a linked pair of one person, in words and numbers
     pair = next((a, b) for a in sorted(truth) for b in sorted(truth)
                 if a < b and truth[a] == truth[b] and ids[a] == ids[b])
-    text = explain(Identity(spark, ws, lake), *pair).render()
+    text = explain(identity_context(spark, ws, lake), *pair).render()
     assert "Verdict: the same person" in text and "bits" in text and "match probability" in text
     assert "first_name" in text and "starting point" in text
     # and a pair that was never compared
     stranger = next(b for b in sorted(truth) if truth[b] != truth[pair[0]] and ids[b] != ids[pair[0]])
-    text = explain(Identity(spark, ws, lake), pair[0], stranger).render()
+    text = explain(identity_context(spark, ws, lake), pair[0], stranger).render()
     assert "different people" in text and "not linked" in text
 
 

@@ -1,24 +1,29 @@
-"""Which customer each interaction belongs to: by source key through the ID map, else by matching.
+"""gold/interaction_customers: the customer of each interaction, by source key or else by matching.
 
 Interactions whose link names a source key reach the customer through gold/customer_ids.
 Interactions that carry only attributes (an email on a web event, a phone on a support case)
 are matched to the profile records with the same policy: deterministic rules first (a rule
 applies when the interaction has all its attributes), then the probabilistic model over the
-blocking rules it can use, with a prior of one customer in all customers.
+blocking rules it can use, with a prior of one customer in all customers. Skipped when the ID
+map, silver, the model and the interactions policy are as the last build found them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.built_from import built_from
 from jobs.identity.blocking import RULE, candidate_pairs
+from jobs.identity.context import IdentityContext, StepResult
 from jobs.identity.model import MatchModel
 from jobs.identity.prepare import normalised
 from jobs.identity.score import MATCH_PROBABILITY, score_pairs
+from jobs.writes import overwrite
+from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
 from schemas.match import Comparison, MatchPolicy
 from schemas.tables import CUSTOMER_ID, RECORD_ID, SOURCE, link_column
 from schemas.workspace import Workspace
@@ -137,7 +142,7 @@ def _restricted(model: MatchModel, comparisons: list[Comparison]) -> MatchModel:
     return MatchModel(model.prior, [c for c in model.comparisons if c.attribute in names], model.fingerprint)
 
 
-def interaction_customers(
+def link_interactions(
     silver: dict[str, DataFrame],
     workspace: Workspace,
     profile: str,
@@ -145,7 +150,7 @@ def interaction_customers(
     id_map: DataFrame,
     model: MatchModel,
     policy: MatchPolicy,
-) -> DataFrame:
+) -> DataFrame | None:
     """(interaction_type, record_id, role, customer_id, linked_by, match_probability, matched_record_id)."""
     frames = []
     matchable = {(m.interaction_type, m.role): m for m in matched_links(workspace, profile)}
@@ -170,3 +175,54 @@ def interaction_customers(
     for frame in frames[1:]:
         out = out.unionByName(frame)
     return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionCustomersResult(StepResult):
+    """Interactions per type and how they were linked (key, a rule, the model, or unlinked)."""
+
+    by_type: dict[str, dict[str, int]] = field(default_factory=dict)  # type -> linked_by -> interactions
+    interactions: int = 0
+    linked: int = 0
+    share_linked: float = 0.0
+
+    @classmethod
+    def of(cls, table: DataFrame) -> InteractionCustomersResult:
+        """The counts of a written gold/interaction_customers frame."""
+        stats: dict[str, dict[str, int]] = {}
+        for r in table.groupBy("interaction_type", LINKED_BY).count().collect():
+            stats.setdefault(r["interaction_type"], {})[r[LINKED_BY] or "unlinked"] = r["count"]
+        total = sum(sum(v.values()) for v in stats.values())
+        linked = sum(n for v in stats.values() for k, n in v.items() if k != "unlinked")
+        return cls(by_type=stats, interactions=total, linked=linked, share_linked=linked / total if total else 0.0)
+
+
+def _silver_interactions(ctx: IdentityContext) -> dict[str, DataFrame]:
+    """The silver tables of the model's interaction types that exist, by type."""
+    silver = {}
+    for type_name in ctx.workspace.silver_types():
+        if type_name in ctx.workspace.model.interactions:
+            table = ctx.read_silver(type_name)
+            if table is not None:
+                silver[type_name] = table
+    return silver
+
+
+def build_interaction_customers(ctx: IdentityContext, model: MatchModel) -> InteractionCustomersResult | None:
+    """Overwrite gold/interaction_customers; None when no interaction links to the matched profile."""
+    silver = _silver_interactions(ctx)
+    built = built_from(ctx.spark, {"ids": ctx.path(CUSTOMER_IDS), "silver": ctx.silver_path,
+                                   **{f"silver_{t}": ctx.lake.silver(t) for t in sorted(silver)}},
+                       fingerprint=model.fingerprint, prior=model.prior,
+                       interactions=ctx.policy.interactions.model_dump())
+    done = InteractionCustomersResult.previous(ctx, INTERACTION_CUSTOMERS, built)
+    if done is not None:
+        return done
+    table = link_interactions(silver, ctx.workspace, ctx.profile, ctx.records, ctx.read(CUSTOMER_IDS), model,
+                              ctx.policy)
+    if table is None:
+        return None
+    table = table.localCheckpoint(eager=True)
+    result = InteractionCustomersResult.of(table)
+    overwrite(table, ctx.path(INTERACTION_CUSTOMERS), built=result.record(built))
+    return result

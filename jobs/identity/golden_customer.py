@@ -1,19 +1,33 @@
-"""The golden customer record: one row per customer_id, each attribute picked by the merge policy.
+"""gold/golden_customer: one row per customer_id, each attribute picked by the merge policy.
 
 For each attribute the records of a customer are ranked by the attribute's rule and the best
 record with a value wins; <attr>_source says which record (and so which source) it came from.
-One groupBy with max_by does every attribute at once.
+One groupBy with max_by does every attribute at once. Skipped when the ID map, silver and the
+merge policy are as the last build found them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.built_from import built_from
+from jobs.identity.context import IdentityContext, StepResult
+from jobs.writes import overwrite
+from schemas.catalog import CUSTOMER_IDS, GOLDEN_CUSTOMER
 from schemas.match import MergePolicy, MergeRule
 from schemas.tables import CUSTOMER_ID, RECORD_ID, SOURCE
 
 _PRIORITY, _COMPLETENESS, _RECENCY = "_priority", "_completeness", "_recency"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoldenCustomerResult(StepResult):
+    """Customers in the golden record."""
+
+    customers: int
 
 
 def _rank(rule: MergeRule) -> list[Column]:
@@ -60,3 +74,20 @@ def golden_records(
         columns.append(F.col(f"__{attr}.v").alias(attr))
         columns.append(F.when(F.col(f"__{attr}.v").isNotNull(), F.col(f"__{attr}.r")).alias(f"{attr}_source"))
     return merged.select(*columns)
+
+
+def build_golden_customer(ctx: IdentityContext) -> GoldenCustomerResult:
+    """Overwrite gold/golden_customer from silver and the ID map with the merge policy."""
+    merge = ctx.policy.merge
+    priorities = {name: s.priority for name, s in ctx.workspace.sources_for(ctx.profile).items()}
+    built = built_from(ctx.spark, {"ids": ctx.path(CUSTOMER_IDS), "silver": ctx.silver_path},
+                       merge=merge.model_dump(), priorities=priorities)
+    done = GoldenCustomerResult.previous(ctx, GOLDEN_CUSTOMER, built)
+    if done is not None:
+        return done
+    attributes = merge.include or list(ctx.workspace.model.profiles[ctx.profile].attributes)
+    golden = golden_records(ctx.profiles(), ctx.read(CUSTOMER_IDS), priorities, attributes, merge)
+    golden = golden.localCheckpoint(eager=True)
+    result = GoldenCustomerResult(customers=golden.count())
+    overwrite(golden, ctx.path(GOLDEN_CUSTOMER), built=result.record(built))
+    return result

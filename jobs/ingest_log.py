@@ -1,0 +1,56 @@
+"""meta/ingest_log: every file landed, so that landing the same file again adds nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.delta import read_table
+from jobs.files import SourceFile
+from jobs.writes import append
+from schemas.catalog import INGEST_LOG as TABLE
+from schemas.tables import Lake
+
+INGEST_LOG = TABLE.name
+INGEST_LOG_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("file", T.StringType(), False),
+        T.StructField("file_size", T.LongType(), False),
+        T.StructField("file_modified_at", T.TimestampType(), True),
+        T.StructField("batch_id", T.LongType(), False),
+        T.StructField("rows_landed", T.LongType(), False),
+        T.StructField("rows_quarantined", T.LongType(), False),
+        T.StructField("landed_at", T.TimestampType(), False),
+    ]
+)
+
+
+def landed_files(spark: SparkSession, lake: Lake, name: str) -> tuple[set[str], int]:
+    """Files of a source already in the ingest log, and the source's last batch id (0 if none)."""
+    log = read_table(spark, lake.meta(INGEST_LOG))
+    if log is None:
+        return set(), 0
+    rows = log.where(F.col("source") == name).select("file", "batch_id").collect()
+    return {r.file for r in rows}, max((r.batch_id for r in rows), default=0)
+
+
+def record_batch(
+    spark: SparkSession,
+    lake: Lake,
+    name: str,
+    batch_id: int,
+    files: list[SourceFile],
+    stats: dict[str, tuple[int, int, int]],
+    landed_at: datetime,
+) -> None:
+    """Log a batch's files with their row counts, exactly once per (source, batch)."""
+    rows = [
+        (name, f.path, f.size, f.modified_at, batch_id, *stats.get(f.path, (0, 0, 0))[:2], landed_at)
+        for f in files
+    ]
+    log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
+    append(log, lake.meta(INGEST_LOG), once=(f"ingest:{name}", batch_id))
