@@ -12,13 +12,12 @@ from collections.abc import Callable
 from functools import cache
 
 import pandas as pd
-import phonenumbers
 import pycountry
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from schemas.formats import EMAIL_REGEX
+from schemas.formats import EMAIL_REGEX, e164
 from schemas.model import Normalizer
 
 # Names people write that pycountry does not list.
@@ -96,18 +95,7 @@ def country(column: Column) -> Column:
 
 
 def _e164(values: pd.Series, region: str) -> pd.Series:
-    def one(text: object) -> str | None:
-        if not isinstance(text, str) or not text.strip():
-            return None
-        try:
-            parsed = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            return None
-        if not phonenumbers.is_possible_number(parsed):
-            return None
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-    return values.map(one)
+    return values.map(lambda text: e164(text, region))
 
 
 @cache

@@ -12,6 +12,7 @@ from expectations.runner import validate
 from expectations.spec import TableSuite
 from expectations.suite import suite_for_silver
 from jobs.normalize import email
+from schemas.formats import normal_email
 from schemas.model import Model
 
 RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
@@ -75,3 +76,9 @@ def test_the_suite_accepts_exactly_what_the_normaliser_keeps_unchanged(spark, em
     unchanged = {v for v, n in normalised(spark, TRICKY).items() if n == v}
     assert unchanged == set(TRICKY) - flagged
     assert "alice.smith@example.com" in unchanged and "a@b.c" in flagged
+
+
+def test_the_plain_python_rule_keeps_what_the_spark_normaliser_keeps(spark):
+    """`insights customer --email` spells a typed address as silver does, without Spark."""
+    values = [*TRICKY, "  ", "", "\tada@example.com", "ada@example.com\n", "ADA@EXAMPLE.COM  "]
+    assert {v: normal_email(v) for v in values} == normalised(spark, values)

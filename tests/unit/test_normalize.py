@@ -8,6 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import normalize
+from schemas import formats
 
 
 def apply(spark, function, values):
@@ -47,3 +48,9 @@ def test_country_codes_names_and_aliases(spark):
 
 def test_postcode(spark):
     assert apply(spark, normalize.postcode, [" sw1a   1aa ", "d02 x285"]) == ["SW1A 1AA", "D02 X285"]
+
+
+def test_phone_of_one_value_is_what_silver_stores(spark):
+    """`insights customer --phone` uses schemas.formats.e164, the function silver's UDF maps over values."""
+    raws = ["07700 900123", "+44 7700 900123", "(020) 7946 0018", "abc", "12", " "]
+    assert [formats.e164(r, "GB") for r in raws] == apply(spark, lambda c: normalize.phone(c, "GB"), raws)
