@@ -81,11 +81,12 @@ def generate(scale: str, seed: int, out: str, dataset: str) -> None:
 def _register_commands() -> None:
     """Commands of each capability live in insights/commands/; they register here."""
     from insights.commands.bench import bench
+    from insights.commands.customer import customer
     from insights.commands.forget import forget
     from insights.commands.match import match
     from insights.commands.segment import segment
 
-    for command in [bench, forget, segment, match]:
+    for command in [bench, customer, forget, segment, match]:
         main.add_command(command)
 
 
