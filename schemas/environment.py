@@ -104,9 +104,9 @@ class Environment(BaseModel):
             given = {f for f, v in overrides.items() if v is not None}
             raise InvalidEnvironment(_describe(exc, given)) from exc
 
-    def load_workspace(self) -> Workspace:
-        """The environment's workspace, validated, with the data root override applied."""
-        return load_workspace(self.workspace_dir, self.data_root)
+    def load_workspace(self, sections: bool = True) -> Workspace:
+        """The environment's workspace, validated, with the data root override applied (sections: see the loader)."""
+        return load_workspace(self.workspace_dir, self.data_root, sections=sections)
 
 
 def _describe(exc: ValidationError, given: set[str]) -> str:

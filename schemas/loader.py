@@ -16,11 +16,13 @@ from schemas.workspace import Workspace
 from schemas.workspace_core import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Settings
 
 
-def load_workspace(path: str | os.PathLike[str], data_root: str | None = None) -> Workspace:
+def load_workspace(path: str | os.PathLike[str], data_root: str | None = None, sections: bool = True) -> Workspace:
     """Read and validate a workspace; raise WorkspaceError naming every file and key at fault.
 
     data_root, when given, replaces the workspace's own data root (the environment's INSIGHTS_DATA:
-    Environment.load_workspace passes it).
+    Environment.load_workspace passes it). sections=False reads the core files only (settings,
+    model, sources), for a command that reads the lake and needs no KPI, segment or prediction
+    definition: checking their SQL is most of the loading time.
     """
     root = Path(path).resolve()
     if not root.is_dir():
@@ -36,7 +38,8 @@ def load_workspace(path: str | os.PathLike[str], data_root: str | None = None) -
         raise WorkspaceError(problems)
     workspace = Workspace(root=root, settings=settings, model=model, sources=sources_file.sources,
                           data_override=data_root or None)
-    workspace = _load_sections(root, workspace, problems)
+    if sections:
+        workspace = _load_sections(root, workspace, problems)
     if problems:
         raise WorkspaceError(problems)
     return workspace

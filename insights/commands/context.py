@@ -21,11 +21,11 @@ def command_environment(workspace_dir: str | None, lake: str | None, profile: st
         raise click.ClickException(str(exc)) from exc
 
 
-def command_workspace(env: Environment) -> Workspace:
-    """The environment's workspace, or a click error naming the file and key that are wrong."""
+def command_workspace(env: Environment, sections: bool = True) -> Workspace:
+    """The environment's workspace (sections=False: the core files only), or a click error naming the file and key."""
     from schemas.errors import WorkspaceError
 
     try:
-        return env.load_workspace()
+        return env.load_workspace(sections=sections)
     except WorkspaceError as exc:
         raise click.ClickException(str(exc)) from exc

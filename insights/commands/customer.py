@@ -7,10 +7,21 @@ it answers in well under a second without starting Spark. Nothing found exits 1 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from insights.commands.context import command_environment, command_workspace
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+    from rich.console import Console
+
+    from insights.customer.card import Card
+    from insights.customer.lookup import CustomerLake
+    from insights.customer.search import Hit
+    from schemas.model import Model
+    from schemas.workspace import Workspace
 
 
 @click.command()
@@ -33,15 +44,16 @@ def customer(customer_id: str | None, email: str | None, phone: str | None, text
     from schemas.tables import Lake
 
     env = command_environment(workspace_dir, lake)
-    workspace = command_workspace(env)
+    workspace = command_workspace(env, sections=False)  # the model and the phone region are all it needs
     tables = CustomerLake(Lake(env.lake_root))
     try:
-        _answer(tables, workspace, customer_id, email, phone, text, timeline_length, as_json)
+        _answer(tables, workspace, customer_id, {"email": email, "phone": phone}, text, timeline_length, as_json)
     except (NotBuilt, NotAContact) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def _answer(tables, workspace, customer_id, email, phone, text, timeline_length, as_json) -> None:
+def _answer(tables: CustomerLake, workspace: Workspace, customer_id: str | None, contact: dict[str, str | None],
+            text: str | None, timeline_length: int | None, as_json: bool) -> None:
     """Find the customer(s) and print the card, or the candidates to pick from."""
     from rich.console import Console
 
@@ -56,7 +68,7 @@ def _answer(tables, workspace, customer_id, email, phone, text, timeline_length,
             raise click.ClickException(f"no customer in {tables.path} matches '{text}' (name, email, phone or postcode)")
         return _print_hits(hits, console, as_json, f"customers matching '{text}'")
     if customer_id is None:
-        kind, typed = ("email", email) if email is not None else ("phone", phone)
+        kind, typed = next((k, v) for k, v in contact.items() if v is not None)
         value = lookup.spelt_as_silver(kind, typed, region)
         found = lookup.customers_with(tables, model, kind, value)
         if not found:
@@ -72,7 +84,8 @@ def _answer(tables, workspace, customer_id, email, phone, text, timeline_length,
         render.print_card(card, console)
 
 
-def _card(tables, table, model, customer_id: str, timeline_length: int | None):
+def _card(tables: CustomerLake, table: ds.Dataset, model: Model, customer_id: str,
+          timeline_length: int | None) -> Card:
     """The card of one customer ID (a longer timeline read from gold/customer_timeline if asked)."""
     from insights.customer import lookup
     from insights.customer.card import card_from_row
@@ -89,7 +102,8 @@ def _card(tables, table, model, customer_id: str, timeline_length: int | None):
     return card_from_row(row, list(model.interactions), timeline)
 
 
-def _print_hits(hits, console, as_json: bool, title: str) -> None:
+def _print_hits(hits: list[Hit], console: Console, as_json: bool, title: str) -> None:
+    """Candidates as a table to pick from, or as a JSON list."""
     from dataclasses import asdict
 
     from insights.customer import render

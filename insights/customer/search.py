@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from rapidfuzz import fuzz, process, utils
 
@@ -87,9 +88,11 @@ SCORER = {"name": fuzz.WRatio, "email": fuzz.ratio, "phone": fuzz.ratio, "postco
 def _field_values(rows: dict[str, list], columns: list[str], field: str) -> list[str]:
     """One searchable string per customer (name parts joined; the first non-empty other value)."""
     parts = [rows[c] for c in columns if c in rows]
+    if not parts:
+        return []
     if field == "name":
-        return [PREPARE[field](" ".join(p for p in values if p)) for values in zip(*parts, strict=True)] if parts else []
-    return [PREPARE[field](next((p for p in values if p), "")) for values in zip(*parts, strict=True)] if parts else []
+        return [PREPARE[field](" ".join(p for p in values if p)) for values in zip(*parts, strict=True)]
+    return [PREPARE[field](next((p for p in values if p), "")) for values in zip(*parts, strict=True)]
 
 
 def search(table: ds.Dataset, columns: SearchColumns, text: str, region: str, top: int = TOP) -> list[Hit]:
@@ -120,8 +123,6 @@ def _hit(rows: dict[str, list], columns: SearchColumns, customer_id: str, score:
 
 def hits_of(table: ds.Dataset, columns: SearchColumns, customer_ids: list[str], matched: str) -> list[Hit]:
     """Exact matches (several customers share an email or phone) shown like search results."""
-    import pyarrow.compute as pc
-
     present = [c for c in columns.all() if c in table.schema.names]
     rows = table.to_table(columns=[CUSTOMER_ID, *present], filter=pc.field(CUSTOMER_ID).isin(customer_ids)).to_pydict()
     order = sorted(range(len(rows[CUSTOMER_ID])), key=lambda i: rows[CUSTOMER_ID][i])
