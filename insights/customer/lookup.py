@@ -15,11 +15,13 @@ import deltalake
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from schemas.catalog import CUSTOMER_IDS
 from schemas.formats import e164, normal_email
 from schemas.model import Model
 from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake
 
-CUSTOMER_360, CUSTOMER_TIMELINE, CUSTOMER_IDS = "customer_360", "customer_timeline", "customer_ids"
+# The tables' names in the catalogue (schemas.catalog.CUSTOMER_360 and CUSTOMER_TIMELINE, branch c360).
+CUSTOMER_360, CUSTOMER_TIMELINE = "customer_360", "customer_timeline"
 CONTACT_KINDS = ("email", "phone")
 
 
@@ -63,7 +65,7 @@ class CustomerLake:
         return open_table(self.lake.silver(type_name))
 
     def customer_ids(self) -> ds.Dataset | None:
-        return open_table(self.lake.gold(CUSTOMER_IDS))
+        return open_table(self.lake.gold(CUSTOMER_IDS.name))
 
 
 def customer_row(table: ds.Dataset, customer_id: str) -> dict[str, Any] | None:

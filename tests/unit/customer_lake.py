@@ -1,6 +1,6 @@
 """A tiny gold/customer_360 and gold/customer_timeline (plus silver/customer, gold/customer_ids), written by delta-rs.
 
-The tables follow docs/C360 contract's names and types (jobs/customer_360.py writes them on
+The tables have gold/customer_360's columns and types (as jobs/customer_360.py writes them on
 Spark); `insights customer` tests read them without Spark.
 """
 
