@@ -38,7 +38,7 @@ PEOPLE = [  # customer_id, first, last, email, phone, postcode, crm key, a secon
      "josh.w@gmail.com"),
     ("C0002", "Stuart", "Lee", "s.lee@outlook.com", "+447285958086", "EH1 1AA", "C02", None),
     ("C0003", "Margaret", "Thompson", "maggie.t@yahoo.co.uk", "+447700900123", "M1 2CD", "C03", None),
-    ("C0004", "Joshua", "Wilson", "jwilson@example.com", None, "LS2 9ZZ", "C04", None),
+    ("C0004", "Joshua", "Wilson", "jwilson@example.com", None, "LS2 9ZZ", "C04", "s.lee@outlook.com"),  # shared
     ("C0005", "Priya", "Patel", "priya.patel@gmail.com", "+447911123456", "B1 1AA", "C05", "priya.p@work.co.uk"),
 ]
 

@@ -81,6 +81,14 @@ def test_email_and_phone_are_spelt_as_silver_before_matching(lake):
     assert card_of(lake, "--email", "josh.w@gmail.com") == by_id  # the address of a second source record
 
 
+def test_an_email_of_several_customers_lists_them_to_pick_from(lake):
+    hits = card_of(lake, "--email", "S.Lee@outlook.com")  # C0002's, and on a source record of C0004
+    assert [(h["customer_id"], h["matched"]) for h in hits] == [("C0002", "email"), ("C0004", "email")]
+    text = CliRunner().invoke(main, ["customer", "--email", "s.lee@outlook.com", "--workspace", str(RETAIL),
+                                     "--lake", str(lake)]).output
+    assert "2 customers have email s.lee@outlook.com" in text and "C0004" in text
+
+
 def test_json_is_the_card_with_iso_dates(lake):
     card = card_of(lake, "C0002")
     assert card["updated_at"] == "2026-06-28T00:00:00Z"
