@@ -8,11 +8,10 @@ so "gmail" does not match every Gmail user. A customer's score is its best field
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from rapidfuzz import fuzz, process, utils
@@ -60,70 +59,68 @@ class Hit:
     postcode: str | None
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+def _canonical(field: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The field's canonical spelling, for the column and the query alike (names: cdist's default_process)."""
+    if field == "email":
+        return pc.utf8_lower(pc.utf8_trim_whitespace(values))
+    if field == "phone":
+        return pc.replace_substring_regex(values, r"\D", "")
+    if field == "postcode":
+        return pc.utf8_upper(pc.replace_substring_regex(values, r"\s+", ""))
+    return values
 
 
-def _squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
-
-
-def _lower(text: str) -> str:
-    return text.strip().lower()
+def _column(table: pa.Table, columns: list[str], field: str) -> list[str] | None:
+    """One searchable string per customer: the name parts joined, else the first value present."""
+    parts = [table[c] for c in columns if c in table.column_names]
+    if not parts:
+        return None
+    if field == "name":
+        value = pc.utf8_trim_whitespace(pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], " "))
+    else:
+        value = pc.coalesce(*parts)
+    return pc.fill_null(_canonical(field, value), "").to_pylist()
 
 
 def _query(field: str, text: str, region: str) -> str:
-    """The search text in the field's canonical spelling."""
-    if field == "phone":
-        return _digits(e164(text, region) or text)
-    return {"name": utils.default_process, "email": _lower, "postcode": _squeezed}[field](text)
+    """The search text spelt as the field's column is (a phone read as silver reads it first)."""
+    typed = (e164(text, region) or text) if field == "phone" else text
+    return _canonical(field, pa.array([typed])).to_pylist()[0]
 
 
-PREPARE: dict[str, Callable[[str], str]] = {
-    "name": utils.default_process, "email": _lower, "phone": _digits, "postcode": _squeezed,
-}
 SCORER = {"name": fuzz.WRatio, "email": fuzz.ratio, "phone": fuzz.ratio, "postcode": fuzz.ratio}
-
-
-def _field_values(rows: dict[str, list], columns: list[str], field: str) -> list[str]:
-    """One searchable string per customer (name parts joined; the first non-empty other value)."""
-    parts = [rows[c] for c in columns if c in rows]
-    if not parts:
-        return []
-    if field == "name":
-        return [PREPARE[field](" ".join(p for p in values if p)) for values in zip(*parts, strict=True)]
-    return [PREPARE[field](next((p for p in values if p), "")) for values in zip(*parts, strict=True)]
+PROCESSOR = {"name": utils.default_process}  # lower case, punctuation to spaces, trimmed
 
 
 def search(table: ds.Dataset, columns: SearchColumns, text: str, region: str, top: int = TOP) -> list[Hit]:
     """The best `top` customers for the text (score >= CUTOFF), best first, ties by customer_id."""
     present = [c for c in columns.all() if c in table.schema.names]
-    rows = table.to_table(columns=[CUSTOMER_ID, *present]).to_pydict()
-    ids = rows[CUSTOMER_ID]
+    rows = table.to_table(columns=[CUSTOMER_ID, *present])
+    ids = rows[CUSTOMER_ID].to_pylist()
     best, matched = np.zeros(len(ids)), np.full(len(ids), "", dtype=object)
     for field in FIELDS:
-        values, query = _field_values(rows, getattr(columns, field), field), _query(field, text, region)
-        if not values or len(query) < 2:
+        values, query = _column(rows, getattr(columns, field), field), _query(field, text, region)
+        if values is None or len(query) < 2:
             continue
-        scores = process.cdist([query], values, scorer=SCORER[field], workers=1)[0]
+        scores = process.cdist([query], values, scorer=SCORER[field], processor=PROCESSOR.get(field), workers=1)[0]
         better = scores > best
         best, matched = np.where(better, scores, best), np.where(better, field, matched)
-    order = sorted((i for i in range(len(ids)) if best[i] >= CUTOFF), key=lambda i: (-best[i], ids[i]))[:top]
-    return [_hit(rows, columns, ids[i], float(best[i]), str(matched[i]), i) for i in order]
+    order = sorted(np.flatnonzero(best >= CUTOFF), key=lambda i: (-best[i], ids[i]))[:top]
+    found = rows.take(order).to_pylist() if order else []
+    return [_hit(row, columns, float(best[i]), str(matched[i])) for row, i in zip(found, order, strict=True)]
 
 
-def _hit(rows: dict[str, list], columns: SearchColumns, customer_id: str, score: float, matched: str, i: int) -> Hit:
+def _hit(row: dict, columns: SearchColumns, score: float, matched: str) -> Hit:
     def first(names: list[str]) -> str | None:
-        return next((rows[c][i] for c in names if c in rows and rows[c][i]), None)
+        return next((row[c] for c in names if row.get(c)), None)
 
-    name = " ".join(rows[c][i] for c in columns.name if c in rows and rows[c][i])
-    return Hit(customer_id, round(score, 1), matched, name, first(columns.email), first(columns.phone),
+    name = " ".join(row[c] for c in columns.name if row.get(c))
+    return Hit(row[CUSTOMER_ID], round(score, 1), matched, name, first(columns.email), first(columns.phone),
                first(columns.postcode))
 
 
 def hits_of(table: ds.Dataset, columns: SearchColumns, customer_ids: list[str], matched: str) -> list[Hit]:
     """Exact matches (several customers share an email or phone) shown like search results."""
     present = [c for c in columns.all() if c in table.schema.names]
-    rows = table.to_table(columns=[CUSTOMER_ID, *present], filter=pc.field(CUSTOMER_ID).isin(customer_ids)).to_pydict()
-    order = sorted(range(len(rows[CUSTOMER_ID])), key=lambda i: rows[CUSTOMER_ID][i])
-    return [_hit(rows, columns, rows[CUSTOMER_ID][i], 100.0, matched, i) for i in order]
+    rows = table.to_table(columns=[CUSTOMER_ID, *present], filter=pc.field(CUSTOMER_ID).isin(customer_ids))
+    return [_hit(row, columns, 100.0, matched) for row in sorted(rows.to_pylist(), key=lambda r: r[CUSTOMER_ID])]

@@ -18,7 +18,7 @@ from insights.customer.lookup import CustomerLake, customer_row
 from insights.customer.search import SearchColumns, search
 from schemas.loader import load_workspace
 from schemas.tables import Lake
-from tests.unit.customer_lake import PEOPLE, TYPES, newest, write_customer_lake
+from tests.unit.customer_lake import PEOPLE, TYPES, write_customer_lake
 
 RETAIL = Path(__file__).resolve().parents[2] / "examples" / "retail"
 
