@@ -40,6 +40,8 @@ def customer(customer_id: str | None, email: str | None, phone: str | None, text
     """Show one customer's card: profile with sources, KPIs, segments, scores and recent interactions."""
     if sum(v is not None for v in (customer_id, email, phone, text)) != 1:
         raise click.UsageError("give exactly one of CUSTOMER_ID, --email, --phone or --search")
+    if text is not None and timeline_length is not None:
+        raise click.UsageError("--timeline lengthens one customer's card; --search lists candidates")
     from insights.customer.lookup import CustomerLake, NotAContact, NotBuilt
     from schemas.tables import Lake
 

@@ -157,3 +157,9 @@ def test_answers_in_well_under_a_second_for_10000_customers(tmp_path):
         assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["customer_id"] == "C07777"
     assert max(timings.values()) < 1.0, timings
+
+
+@pytest.mark.parametrize("args", [[], ["C0001", "--email", "s.lee@outlook.com"], ["--search", "Lee", "--timeline", "3"]])
+def test_a_question_that_is_not_one_is_a_usage_error(lake, args):
+    result = CliRunner().invoke(main, ["customer", *args, "--workspace", str(RETAIL), "--lake", str(lake)])
+    assert result.exit_code == 2 and "Error: " in result.output
