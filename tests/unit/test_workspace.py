@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas.errors import WorkspaceError
 from schemas.loader import load_workspace
 from tests.unit.workspace_edits import RETAIL, copy_retail, edit, problems
 
@@ -103,3 +104,15 @@ def test_every_workspace_key_is_documented():
             undocumented = [n for n, f in current.model_fields.items() if not f.description]
             assert not undocumented, f"{current.__name__}: {undocumented}"
             queue += _nested_models(current)
+
+
+def test_the_core_alone_skips_the_sections_and_their_checks(tmp_path):
+    """`insights customer` needs the model and settings only; a broken kpis.yaml does not stop it."""
+    whole, core = load_workspace(RETAIL), load_workspace(RETAIL, sections=False)
+    assert core.model == whole.model and core.settings == whole.settings and core.sources == whole.sources
+    assert whole.kpis is not None and core.kpis is None and core.segments is None and core.predictions is None
+    broken = copy_retail(tmp_path)
+    (broken / "kpis.yaml").write_text("kpis: [not, a, mapping]\n")
+    assert load_workspace(broken, sections=False).model == whole.model
+    with pytest.raises(WorkspaceError, match="kpis.yaml"):
+        load_workspace(broken)
