@@ -27,16 +27,22 @@ class RunState:
     skipped: set[str] = field(default_factory=set)
     running: dict[str, str] = field(default_factory=dict)
     step_assets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    step_checks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def label(self, step: str) -> str:
-        """A step by the assets it writes (a check step by its own name)."""
-        return ", ".join(self.step_assets.get(step, [])) or step
+        """A step by the assets it writes, a check step by the assets it checks."""
+        if self.step_assets.get(step):
+            return ", ".join(self.step_assets[step])
+        checked = list(dict.fromkeys(self.step_checks.get(step, [])))
+        return f"checks of {', '.join(checked)}" if checked else step
 
     def apply(self, event: dg.DagsterEvent) -> str | None:
         """Take one event in; the line worth printing about it, if any."""
         step, kind = event.step_key, event.event_type
         if kind == Kind.ASSET_MATERIALIZATION_PLANNED and step:
             self.step_assets[step].append(event.asset_key.to_user_string())
+        elif kind == Kind.ASSET_CHECK_EVALUATION_PLANNED and step:
+            self.step_checks[step].append(event.event_specific_data.asset_key.to_user_string())
         elif kind == Kind.STEP_START and step:
             self.running[step] = self.label(step)
             return f"running {self.running[step]}"
