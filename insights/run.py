@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dagster as dg
@@ -114,9 +114,8 @@ def execute_plan(
     finally:
         if handler is not None:
             handler.close()
-    summary = _summarise(result, instance)
-    return RunSummary(result.run_id, time.monotonic() - started, summary.tables, summary.failures,
-                      summary.checks_failed, None if log_file is None else str(log_file))
+    return replace(_summarise(result, instance), seconds=time.monotonic() - started,
+                   log_file=None if log_file is None else str(log_file))
 
 
 def _logging(job: dg.JobDefinition, log_file: Path | None, log_level: str):
@@ -138,7 +137,7 @@ def _logging(job: dg.JobDefinition, log_file: Path | None, log_level: str):
 
 
 def _summarise(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> RunSummary:
-    """Tables written with their rows and step times, failed steps, failed checks."""
+    """Tables written with their rows and step times, failed steps, failed checks (time: the caller's)."""
     step_seconds = {
         s.step_key: s.end_time - s.start_time
         for s in instance.get_run_step_stats(result.run_id)
