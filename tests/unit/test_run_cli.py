@@ -74,23 +74,31 @@ def test_an_unusable_selection_is_one_line_with_an_example_and_exit_code_2(tmp_p
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
 
+def _run_mini(tmp_path: Path, monkeypatch, select: str):
+    """`insights run --select` on a copy of the mini workspace, plain progress (not a terminal)."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    result = CliRunner().invoke(main, ["run", "--workspace", str(tmp_path / "mini"), "--lake", str(tmp_path / "lake"),
+                                       "--profile", "test", "--select", select])
+    log_file = re.search(r"^Dagster's log: (.+)$", result.output, re.M)
+    return result, Path(log_file.group(1)) if log_file else None
+
+
+def _progress(output: str) -> list[str]:
+    return [line.split("] ", 1)[1] for line in output.splitlines() if re.match(r"\[\s*\d+\.\d+s\] \d+/\d+ assets  ", line)]
+
+
 def test_a_run_shows_progress_to_the_total_and_keeps_dagsters_log_in_a_file(spark, tmp_path, monkeypatch):
-    home = tmp_path / "dagster"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    workspace, lake = tmp_path / "mini", tmp_path / "lake"
-    shutil.copytree(MINI, workspace)
-    result = CliRunner().invoke(main, ["run", "--workspace", str(workspace), "--lake", str(lake),
-                                       "--profile", "test", "--select", "bronze/contacts"])
+    shutil.copytree(MINI, tmp_path / "mini")
+    result, log_file = _run_mini(tmp_path, monkeypatch, "bronze/contacts")
+    home, lake = tmp_path / "dagster", tmp_path / "lake"
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
     assert "also running 1 asset(s) written in one step with selected ones: quarantine/contacts" in result.output
-    progress = [line for line in lines if re.match(r"\[\s*\d+\.\d+s\] \d+/2 assets  ", line)]
-    assert progress and progress[-1].split("] ", 1)[1].startswith("2/2 assets")
-    assert any(line.endswith("running bronze/contacts, quarantine/contacts") for line in progress)
+    progress = _progress(result.output)
+    assert progress and progress[-1].startswith("2/2 assets")
+    assert "0/2 assets  running bronze/contacts, quarantine/contacts" in progress
 
     rows = len(DeltaTable(str(lake / "bronze" / "contacts")).to_pandas())
     assert re.search(rf"^bronze/contacts\s+{rows}\s", result.output, re.M), result.output
-    log_file = Path(re.search(r"^Dagster's log: (.+)$", result.output, re.M).group(1))
     assert log_file.parent == home / "logs" and log_file.exists()
     log = log_file.read_text()
     run_id = log_file.stem.removeprefix("run-")
@@ -106,3 +114,20 @@ def test_a_run_shows_progress_to_the_total_and_keeps_dagsters_log_in_a_file(spar
             live(entry)
     assert live.state.done == {"bronze/contacts", "quarantine/contacts"} and not live.state.running
     assert "2/2" in screen.getvalue() and "[   " not in screen.getvalue()
+
+
+def test_a_failing_step_is_said_as_it_happens_and_the_others_still_run(spark, tmp_path, monkeypatch):
+    shutil.copytree(MINI, tmp_path / "mini")
+    orders = tmp_path / "mini" / "data" / "orders" / "orders_1.jsonl"
+    orders.write_text(orders.read_text().replace('"order_id"', '"order_no"'))  # a required column gone
+    result, log_file = _run_mini(tmp_path, monkeypatch, "key:bronze/contacts or key:bronze/orders")
+    assert result.exit_code == 1, result.output
+    progress = _progress(result.output)
+    failed = [line for line in progress if "FAILED" in line]
+    assert len(failed) == 1 and failed[0].startswith("2/4 assets  FAILED bronze/orders, quarantine/orders: ")
+    assert "required column(s) ['order_id'] missing in" in failed[0] and "orders_1.jsonl" in failed[0]
+    assert progress[-1] == failed[0]  # contacts ran first and were written: 2 of 4
+    assert len(DeltaTable(str(tmp_path / "lake" / "bronze" / "contacts")).to_pandas()) > 0
+    assert not (tmp_path / "lake" / "bronze" / "orders").exists()
+    assert re.search(r"^FAILED bronze_orders: .*required column", result.output, re.M)
+    assert " - ERROR - " in log_file.read_text() and "STEP_FAILURE" in log_file.read_text()
