@@ -23,22 +23,36 @@ def main() -> None:
 @click.option("--select", default=None, help="Dagster asset selection, e.g. 'silver/customer+' or 'group:bronze'.")
 @click.option("--profile", default=None, help="Spark profile from infra/spark (default: local).")
 def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None) -> None:
-    """Materialise the asset graph of a workspace and print what was written."""
+    """Materialise the asset graph of a workspace with a live progress display, then print what was written."""
     from insights.commands.context import command_environment
     from insights.environment import prepare_dagster_home
     from schemas.errors import WorkspaceError
 
     env = command_environment(workspace_dir, lake, profile)
-    prepare_dagster_home(env)
-    from insights.run import run_pipeline
+    home = prepare_dagster_home(env)
+    from insights.progress import RunProgress
+    from insights.run import execute_plan, plan_run
+    from insights.selection import SelectionError
 
     click.echo(f"workspace {env.workspace_dir}\nlake      {env.lake_root}\nspark     {env.spark_profile}")
     try:
-        summary = run_pipeline(env, select)
+        plan = plan_run(env, select)
     except WorkspaceError as exc:
         raise click.ClickException(str(exc)) from exc
+    except SelectionError as exc:
+        raise BadSelection(str(exc)) from exc
+    if plan.selection.note():
+        click.echo(plan.selection.note())
+    with RunProgress(len(plan.selection.keys)) as progress:
+        summary = execute_plan(plan, log_level="DEBUG", on_event=progress, log_dir=home / "logs")
     click.echo(summary.render())
     sys.exit(0 if summary.success else 1)
+
+
+class BadSelection(click.ClickException):
+    """A --select that cannot be used: one line, exit code 2 like any other usage error."""
+
+    exit_code = 2
 
 
 @main.command()

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import dagster as dg
 
+from insights.selection import Selection, resolve_selection
 from orchestration.build import build_definitions
 from schemas.environment import Environment
+
+# Dagster's console format, so the file reads like the console did
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class RunSummary:
     tables: list[TableWritten] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     checks_failed: list[str] = field(default_factory=list)
+    log_file: str | None = None
 
     @property
     def success(self) -> bool:
@@ -51,7 +61,23 @@ class RunSummary:
             lines.append(f"FAILED {step}: {message}")
         for check in self.checks_failed:
             lines.append(f"check failed: {check}")
+        if self.log_file:
+            lines.append(f"Dagster's log: {self.log_file}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run ready to start: the job and the assets it will materialise."""
+
+    job: dg.JobDefinition
+    selection: Selection
+
+
+def plan_run(env: Environment, select: str | None = None) -> RunPlan:
+    """Validate the workspace and resolve the selection (a SelectionError says what is wrong), before Spark."""
+    defs = build_definitions(env.load_workspace(), env)
+    return RunPlan(defs.resolve_implicit_global_asset_job_def(), resolve_selection(select, defs.resolve_asset_graph()))
 
 
 def run_pipeline(
@@ -61,19 +87,57 @@ def run_pipeline(
     log_level: str = "INFO",
 ) -> RunSummary:
     """Validate the workspace, then materialise the selected assets (default: all) in-process."""
+    return execute_plan(plan_run(env, select), instance, log_level)
+
+
+def execute_plan(
+    plan: RunPlan,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+    on_event: Callable[[dg.EventLogEntry], None] | None = None,
+    log_dir: Path | None = None,
+) -> RunSummary:
+    """Materialise the plan in-process; each Dagster event goes to on_event as it happens, and
+    Dagster's log to <log_dir>/run-<run id>.log instead of the console when log_dir is given."""
     started = time.monotonic()
-    defs = build_definitions(env.load_workspace(), env)
-    job = defs.resolve_implicit_global_asset_job_def()
-    keys = None
-    if select:
-        keys = list(dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()))
     instance = instance or dg.DagsterInstance.get()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=keys,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    run_id = str(uuid.uuid4())
+    if on_event is not None:
+        instance.add_event_listener(run_id, on_event)
+    log_file = None if log_dir is None else Path(log_dir) / f"run-{run_id}.log"
+    job, loggers, handler = _logging(plan.job, log_file, log_level)
+    try:
+        result = job.execute_in_process(
+            instance=instance, asset_selection=plan.selection.asset_keys, raise_on_error=False,
+            run_id=run_id, run_config={"loggers": loggers},
+        )
+    finally:
+        if handler is not None:
+            handler.close()
+    return replace(_summarise(result, instance), seconds=time.monotonic() - started,
+                   log_file=None if log_file is None else str(log_file))
+
+
+def _logging(job: dg.JobDefinition, log_file: Path | None, log_level: str):
+    """The job with its logger: Dagster's console, or a file in the console's format."""
+    if log_file is None:
+        return job, {"console": {"config": {"log_level": log_level}}}, None
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+
+    def file_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("dagster", level=init_context.logger_config["log_level"])
+        logger.addHandler(handler)
+        return logger
+
+    definition = dg.LoggerDefinition(file_logger, config_schema={"log_level": str},
+                                     description="Dagster's log lines, to the run's log file")
+    return job.with_logger_defs({"file": definition}), {"file": {"config": {"log_level": log_level}}}, handler
+
+
+def _summarise(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> RunSummary:
+    """Tables written with their rows and step times, failed steps, failed checks (time: the caller's)."""
     step_seconds = {
         s.step_key: s.end_time - s.start_time
         for s in instance.get_run_step_stats(result.run_id)
@@ -88,7 +152,7 @@ def run_pipeline(
         for event in result.get_asset_materialization_events()
     ]
     failures = {
-        event.step_key: _root_cause(event.event_specific_data.error)
+        event.step_key: root_cause(event.event_specific_data.error)
         for event in result.all_events
         if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
     }
@@ -97,7 +161,7 @@ def run_pipeline(
         for c in result.get_asset_check_evaluations()
         if not c.passed
     ]
-    return RunSummary(result.run_id, time.monotonic() - started, tables, failures, checks_failed)
+    return RunSummary(result.run_id, 0.0, tables, failures, checks_failed)
 
 
 def _rows(metadata: dict) -> int | None:
@@ -105,7 +169,7 @@ def _rows(metadata: dict) -> int | None:
     return None if value is None else int(value.value)
 
 
-def _root_cause(error) -> str:
+def root_cause(error) -> str:
     """The first line of the innermost error: what went wrong (e.g. the file and column at fault),
     not Dagster's 'error occurred while executing op' wrapper around it."""
     while getattr(error, "cause", None) is not None:
