@@ -83,9 +83,10 @@ def _register_commands() -> None:
     from insights.commands.bench import bench
     from insights.commands.forget import forget
     from insights.commands.match import match
+    from insights.commands.report import report
     from insights.commands.segment import segment
 
-    for command in [bench, forget, segment, match]:
+    for command in [bench, forget, segment, match, report]:
         main.add_command(command)
 
 
