@@ -111,12 +111,25 @@ def model_data(workspace: Workspace, env: Environment) -> ModelData:
     if uri is None:
         return ModelData(None, [], [f"no MLflow store: {env.lake_root}/mlflow/mlflow.db does not exist "
                                     "and INSIGHTS_MLFLOW_URI is not set"])
+    import mlflow
+
+    from ml.tracking import use_store
+
+    tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    use_store(uri)  # ml.registry's look-ups use the global store; the caller's is put back after
+    try:
+        return ModelData(uri, *read_models(workspace, env, uri))
+    finally:
+        mlflow.set_tracking_uri(tracking)
+        mlflow.set_registry_uri(registry)
+
+
+def read_models(workspace: Workspace, env: Environment, uri: str) -> tuple[list[ModelQuality], list[str]]:
+    """Each prediction's quality from the store, and a note for each that has no finished run."""
     from mlflow import MlflowClient
 
     from ml.registry import model_name
-    from ml.tracking import use_store
 
-    use_store(uri)
     client = MlflowClient(uri, uri)
     models, notes = [], []
     for prediction in workspace.predictions.predictions:
@@ -126,7 +139,7 @@ def model_data(workspace: Workspace, env: Environment) -> ModelData:
             continue
         models.append(model_quality(client, run, version, model_name(workspace.name, prediction), prediction,
                                     env.lake_root))
-    return ModelData(uri, models, notes)
+    return models, notes
 
 
 def score_frame(reader: LakeReader):

@@ -94,7 +94,6 @@ def gold_tables(lake: Path) -> None:
 
 def mlflow_store(lake: Path) -> str:
     """One finished churn_90d run logged as ml/pipeline.py logs it, registered and made champion."""
-    import mlflow
     from mlflow import MlflowClient
 
     from ml import plots
@@ -124,7 +123,6 @@ def mlflow_store(lake: Path) -> str:
     client.create_registered_model("retail.churn_90d")
     version = client.create_model_version("retail.churn_90d", f"runs:/{run_id}/model", run_id)
     client.set_registered_model_alias("retail.churn_90d", "champion", version.version)
-    mlflow.set_tracking_uri(uri)
     return run_id
 
 
