@@ -45,7 +45,7 @@ def row_counts(counts: dict[str, int]) -> bytes:
 def quarantine_bars(counts: pd.DataFrame) -> bytes:
     """Quarantined rows per source, stacked by reason."""
     table = counts.pivot_table(index="source", columns="reason", values="rows", aggfunc="sum", fill_value=0)
-    figure, axis = plt.subplots(figsize=(8, max(2.5, 0.4 * len(table) + 1.5)))
+    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.4 * len(table) + 1.5)))
     table.plot.barh(stacked=True, ax=axis, width=0.7)
     axis.set(xlabel="rows in quarantine", ylabel="", title="quarantine by source and reason")
     axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="reason", title_fontsize=7)
