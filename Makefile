@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := False
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install run test ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser run test ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -33,7 +33,11 @@ data: $(WORKSPACE)/data/_truth/manifest.json
 run: install data
 	$(BIN)/insights run --workspace $(WORKSPACE)
 
-test: install
+# Debian's headless Chromium renders `insights report` in its tests (no browser is downloaded at run time).
+browser:
+	command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 ui: install

@@ -98,9 +98,10 @@ def _register_commands() -> None:
     from insights.commands.customer import customer
     from insights.commands.forget import forget
     from insights.commands.match import match
+    from insights.commands.report import report
     from insights.commands.segment import segment
 
-    for command in [bench, customer, forget, segment, match]:
+    for command in [bench, customer, forget, segment, match, report]:
         main.add_command(command)
 
 

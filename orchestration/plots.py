@@ -1,69 +1,40 @@
 """Small matplotlib plots embedded in asset metadata as base64 PNG markdown images.
 
-The one place a PNG becomes markdown: assets and checks draw with the helpers here, and the
-predictions' plots (PNG files ml/ logs to MLflow) go through `png_markdown`.
+The one place a PNG becomes markdown: assets and checks draw with the helpers here (the figures
+themselves are in figures.py, which `insights report` shares), and the predictions' plots (PNG
+files ml/ logs to MLflow) go through `png_markdown`.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 
 import dagster as dg
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")  # no display: render to PNG only
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from orchestration.figures import bar_figure, heatmap_figure, lines_figure, png
 
 
-def png_markdown(png: bytes, title: str) -> str:
+def png_markdown(png_bytes: bytes, title: str) -> str:
     """PNG bytes as an inline markdown image (a data URI: metadata needs no file server)."""
-    return f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
+    return f"![{title}](data:image/png;base64,{base64.b64encode(png_bytes).decode()})"
 
 
 def markdown_image(figure, title: str) -> dg.MetadataValue:
     """The figure as a markdown image Dagster's UI shows inline."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    return dg.MetadataValue.md(png_markdown(buffer.getvalue(), title))
+    return dg.MetadataValue.md(png_markdown(png(figure), title))
 
 
 def bar_chart(labels: list[str], values: list[float], title: str, ylabel: str = "") -> dg.MetadataValue:
     """A labelled bar chart (e.g. clusters by size)."""
-    figure, axis = plt.subplots(figsize=(6, 3))
-    axis.bar([str(x) for x in labels], values, color="#3b75af")
-    axis.set_ylabel(ylabel)
-    axis.set_title(title)
-    axis.tick_params(axis="x", labelrotation=30)
-    return markdown_image(figure, title)
+    return markdown_image(bar_figure(labels, values, title, ylabel), title)
 
 
 def lines(frame: pd.DataFrame, x: str, y: str, series: str, title: str) -> dg.MetadataValue:
     """One line per value of `series` (e.g. segment size over run time)."""
-    figure, axis = plt.subplots(figsize=(7, 3.5))
-    for name, part in frame.sort_values(x).groupby(series):
-        axis.plot(part[x], part[y], marker="o", label=str(name))
-    axis.set_title(title)
-    axis.set_xlabel(x)
-    axis.set_ylabel(y)
-    if frame[series].nunique() > 1:
-        axis.legend(fontsize=7, loc="best")
-    figure.autofmt_xdate()
-    return markdown_image(figure, title)
+    return markdown_image(lines_figure(frame, x, y, series, title), title)
 
 
 def heatmap(matrix: pd.DataFrame, title: str) -> dg.MetadataValue:
     """A labelled matrix (e.g. segment overlap), values written in the cells."""
-    figure, axis = plt.subplots(figsize=(1.0 + 0.8 * len(matrix.columns), 1.0 + 0.6 * len(matrix.index)))
-    image = axis.imshow(matrix.values, cmap="Blues", vmin=0, vmax=1)
-    axis.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=45, ha="right", fontsize=8)
-    axis.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
-    for i in range(len(matrix.index)):
-        for j in range(len(matrix.columns)):
-            axis.text(j, i, f"{matrix.values[i, j]:.2f}", ha="center", va="center", fontsize=7)
-    figure.colorbar(image, ax=axis, fraction=0.04)
-    axis.set_title(title)
-    return markdown_image(figure, title)
+    return markdown_image(heatmap_figure(matrix, title), title)

@@ -16,7 +16,9 @@ from pyspark.sql import functions as F
 
 from jobs.identity.context import IdentityContext
 from schemas.catalog import CUSTOMER_IDS
+from schemas.match import MatchPolicy
 from schemas.tables import RECORD_ID
+from schemas.workspace_core import WorkspaceCore
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -87,11 +89,16 @@ def cluster_quality_pandas(assigned: pd.DataFrame, labels: pd.DataFrame, predict
 
 def labels_path(ctx: IdentityContext) -> Path | None:
     """The ground-truth labels file: the policy's, else the generator's truth, if present."""
-    configured = ctx.policy.quality.labels
+    return truth_labels(ctx.policy, ctx.workspace)
+
+
+def truth_labels(policy: MatchPolicy, workspace: WorkspaceCore) -> Path | None:
+    """The labels file of a policy and workspace, without Spark (`insights report` reads it too)."""
+    configured = policy.quality.labels
     if configured:
         path = Path(configured)
-        return path if path.is_absolute() else ctx.workspace.root / path
-    data_root = ctx.workspace.data_root
+        return path if path.is_absolute() else workspace.root / path
+    data_root = workspace.data_root
     if "://" in data_root:
         return None
     truth = Path(data_root) / "_truth" / "records.csv"
