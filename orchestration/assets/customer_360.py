@@ -1,7 +1,5 @@
 """Gold customer 360 assets: gold/customer_timeline, then gold/customer_360 (with a sample card)."""
 
-from __future__ import annotations
-
 import dagster as dg
 from pyspark.sql import Row
 from pyspark.sql import functions as F
