@@ -43,6 +43,8 @@ def test_a_rerun_leaves_both_tables_unchanged(example):
         assert "timestamp_ntz" not in table.schema().to_json(), f"{key}: a timestamp without time zone"
     c360, timeline = example.table(C360), example.table(TIMELINE)
     assert c360["customer_id"].is_unique and len(c360) == len(example.table("gold/golden_customer"))
+    grades = {s["grade"] for scores in c360["scores"] for s in scores}
+    assert grades and grades <= {"A", "B", "C"}, f"scores without their model's grade: {grades}"
     counts = timeline.groupby("customer_id").size()
     assert (c360.set_index("customer_id")["timeline"].map(len) == counts.clip(upper=20)
             .reindex(c360["customer_id"]).fillna(0).astype(int)).all()
