@@ -27,25 +27,26 @@ QUERY_FOLDERS = ("adls", "local", "parameters")
 
 @dataclass(frozen=True)
 class Variant:
-    """Where a query finds the lake: a folder of queries, its parameter, and the source step."""
+    """Where a query finds the lake: its folder of queries, its parameter, and how it lists a table."""
 
     folder: str
     parameter: str
     example: str
     parameter_doc: str
+    listing: str  # M listing the table's folder; {root} is the parameter, {table} the table name
 
     def source(self, table: str) -> str:
         """The M expression listing the table's folder, as DeltaLake.Table expects it."""
-        if self.folder == "adls":
-            url = f'Text.TrimEnd({self.parameter}, "/") & "/{GOLD}/{table}"'
-            return f"AzureStorage.DataLake({url}, [HierarchicalNavigation = true])"
-        return f'Folder.Contents(Text.TrimEnd({self.parameter}, "\\") & "\\{GOLD}\\{table}")'
+        return self.listing.format(root=self.parameter, table=table)
 
 
 ADLS = Variant("adls", "LakeUrl", "https://youraccount.dfs.core.windows.net/yourcontainer/lakehouse",
-               "the lake root on ADLS Gen2: https://<account>.dfs.core.windows.net/<container>/<root>")
+               "the lake root on ADLS Gen2: https://<account>.dfs.core.windows.net/<container>/<root>",
+               f'AzureStorage.DataLake(Text.TrimEnd({{root}}, "/") & "/{GOLD}/{{table}}", '
+               "[HierarchicalNavigation = true])")
 LOCAL = Variant("local", "LakeFolder", "C:\\lakehouse",
-                "the lake root copied to this computer, the folder holding gold\\, e.g. C:\\lakehouse")
+                "the lake root copied to this computer, the folder holding gold\\, e.g. C:\\lakehouse",
+                f'Folder.Contents(Text.TrimEnd({{root}}, "\\") & "\\{GOLD}\\{{table}}")')
 VARIANTS = (ADLS, LOCAL)
 
 

@@ -85,7 +85,8 @@ def loaded_column_problems(name: str, schema: pa.Schema, star_table: Dimension |
     problems += [f"{name}: join_lists column {c} is not a list of text" for c in sorted(joins)
                  if c in types and not (pa.types.is_list(types[c]) and pa.types.is_string(types[c].value_type))]
     kept = [c for c in types if c not in drops | joins and not (prefixes and c.startswith(prefixes))]
-    problems += [f"{name}: column {c} is nested ({types[c]}); Power BI cannot load it" for c in kept if _nested(types[c])]
+    problems += [f"{name}: column {c} is nested ({types[c]}); Power BI cannot load it"
+                 for c in kept if _nested(types[c])]
     return problems
 
 
@@ -109,10 +110,11 @@ def star_problems(lake: Path, star: StarSchema) -> LakeReport:
             (report.skipped if star_table.pending else report.problems).append(f"gold/{name}: {where}")
             continue
         delta = deltalake.DeltaTable(str(tables[name]))
-        report.problems += loaded_column_problems(name, arrow_schema(delta), star_table)
+        schema = arrow_schema(delta)
+        report.problems += loaded_column_problems(name, schema, star_table)
         columns = [star_table.key] if isinstance(star_table, Dimension) else list(star_table.grain)
         columns += [r.column for r in getattr(star_table, "references", []) if r.column not in columns]
-        missing = [c for c in columns if c not in arrow_schema(delta).names]
+        missing = [c for c in columns if c not in schema.names]
         if missing:
             report.problems.append(f"{name}: the star schema names columns it does not have: {missing}")
             continue

@@ -84,8 +84,9 @@ def test_nested_columns_the_query_keeps_and_missing_tables_are_found(tmp_path):
 
 
 def test_naive_timestamps_and_newer_reader_protocols_are_found(tmp_path):
-    naive = pa.table({"customer_id": ["C1"], "at": pa.array([datetime(2026, 6, 1)], pa.timestamp("us")),
-                      "nested": pa.array([[{"t": datetime(2026, 6, 1)}]], pa.list_(pa.struct([("t", pa.timestamp("us"))])))})
+    local_time = pa.timestamp("us")
+    naive = pa.table({"customer_id": ["C1"], "at": pa.array([datetime(2026, 6, 1)], local_time),
+                      "nested": pa.array([[{"t": datetime(2026, 6, 1)}]], pa.list_(pa.struct([("t", local_time)])))})
     deltalake.write_deltalake(str(tmp_path / "naive"), naive)
     problems = table_problems("naive", deltalake.DeltaTable(str(tmp_path / "naive")))
     assert problems[0].startswith("naive: reader protocol 3 (Power BI needs 1")
