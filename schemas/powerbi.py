@@ -5,8 +5,9 @@ One query per gold table in two variants that differ only in where the lake is:
 AzureStorage.DataLake (HierarchicalNavigation, so the table is a folder with its `_delta_log`),
 `infra/powerbi/local/<table>.pq` reads `<LakeFolder>\\gold\\<table>` through Folder.Contents.
 Both hand the folder to DeltaLake.Table, as Microsoft documents it. The lake root is a Power BI
-parameter (`infra/powerbi/parameters/`). A dimension of the star schema is flattened: its nested
-columns (held flat by the facts) are removed, its lists of text joined.
+parameter (`infra/powerbi/parameters/`). A table of the star schema is reshaped as it says: the
+dimension's nested columns (which the facts hold flat) and internal columns (`_row_hash`) removed,
+lists of text joined.
 
 Regenerate with `python -m schemas.powerbi`; tests/unit/test_powerbi.py fails while the files are stale.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.catalog import EXAMPLE, gold_tables
-from schemas.star_schema import POWERBI_DIR, Dimension, StarSchema, load_star_schema, model_tables
+from schemas.star_schema import POWERBI_DIR, Loaded, StarSchema, load_star_schema, model_tables
 from schemas.tables import GOLD
 from schemas.workspace import Workspace
 
@@ -61,28 +62,28 @@ def _m_list(names: list[str]) -> str:
     return "{" + ", ".join(f'"{name}"' for name in names) + "}"
 
 
-def flatten_steps(dimension: Dimension) -> list[tuple[str, str]]:
-    """The steps after `Delta` that leave a dimension with scalar columns only."""
+def shape_steps(shape: Loaded) -> list[tuple[str, str]]:
+    """The steps after `Delta` that leave the table with the columns Power BI should load."""
     steps: list[tuple[str, str]] = []
-    if dimension.drop_columns or dimension.drop_prefixes:
-        nested = [_m_list(dimension.drop_columns)] if dimension.drop_columns else []
-        if dimension.drop_prefixes:
-            test = " or ".join(f'Text.StartsWith(_, "{p}")' for p in dimension.drop_prefixes)
-            nested.append(f"List.Select(Table.ColumnNames(Delta), each {test})")
-        steps += [("Nested", " & ".join(nested)),
-                  ("Flat", "Table.RemoveColumns(Delta, Nested, MissingField.Ignore)")]
-    if dimension.join_lists:
+    if shape.drop_columns or shape.drop_prefixes:
+        dropped = [_m_list(shape.drop_columns)] if shape.drop_columns else []
+        if shape.drop_prefixes:
+            test = " or ".join(f'Text.StartsWith(_, "{p}")' for p in shape.drop_prefixes)
+            dropped.append(f"List.Select(Table.ColumnNames(Delta), each {test})")
+        steps += [("Dropped", " & ".join(dropped)),
+                  ("Kept", "Table.RemoveColumns(Delta, Dropped, MissingField.Ignore)")]
+    if shape.join_lists:
         before = steps[-1][0] if steps else "Delta"
         joins = ", ".join(f'{{"{c}", each if _ = null then null else Text.Combine(_, ", "), type text}}'
-                          for c in dimension.join_lists)
+                          for c in shape.join_lists)
         steps.append(("Joined", f"Table.TransformColumns({before}, {{{joins}}})"))
     return steps
 
 
-def render_query(table: str, description: str, variant: Variant, dimension: Dimension | None) -> str:
-    """One table's query: list its folder, read it as Delta, flatten it if it is a dimension."""
+def render_query(table: str, description: str, variant: Variant, shape: Loaded | None) -> str:
+    """One table's query: list its folder, read it as Delta, reshape it as the star schema says."""
     steps = [("Source", variant.source(table)), ("Delta", "DeltaLake.Table(Source)")]
-    steps += flatten_steps(dimension) if dimension else []
+    steps += shape_steps(shape) if shape else []
     body = ",\n".join(f"    {name} = {expression}" for name, expression in steps)
     return (f"// {GOLD}/{table}: {description}.\n// Reads the Delta table under {variant.parameter}, "
             f"{variant.parameter_doc}.\n// {GENERATED}\nlet\n{body}\nin\n    {steps[-1][0]}\n")
@@ -92,12 +93,12 @@ def render_queries(workspace: Workspace, star: StarSchema) -> dict[str, str]:
     """Every generated file by its path under infra/powerbi/."""
     described = {t.name: t.description for t in gold_tables(workspace)}
     described |= {t.table: t.description for t in star.tables() if t.table not in described}
-    dimensions = {d.table: d for d in star.dimensions}
+    shapes = {t.table: t for t in star.tables()}
     files = {f"parameters/{v.parameter}.pq": render_parameter(v) for v in VARIANTS}
     for table in model_tables(star, workspace):
         for variant in VARIANTS:
             files[f"{variant.folder}/{table}.pq"] = render_query(
-                table, described[table], variant, dimensions.get(table))
+                table, described[table], variant, shapes.get(table))
     return files
 
 

@@ -22,19 +22,24 @@ POWERBI_DIR = Path(__file__).resolve().parents[1] / "infra" / "powerbi"
 STAR_FILE = "star_schema.yaml"
 
 
-class Dimension(Strict):
+class Loaded(Strict):
+    """What a table's query removes or reshapes so that Power BI loads scalar columns only."""
+
+    drop_columns: list[str] = Field(default_factory=list,
+                                    description="columns the query removes (nested ones a fact holds flat)")
+    drop_prefixes: list[str] = Field(default_factory=list,
+                                     description="column-name prefixes the query removes (per-workspace columns)")
+    join_lists: list[str] = Field(default_factory=list,
+                                  description="list-of-text columns the query turns into one comma-separated text")
+
+
+class Dimension(Loaded):
     """A table with one row per key value, which the facts point at."""
 
     table: str = Field(description="gold table name (its lake path is gold/<table>)")
     key: str = Field(description="the column that identifies a row: unique and never null")
     description: str
     pending: str | None = Field(default=None, description="branch that adds the table to the catalogue")
-    drop_columns: list[str] = Field(default_factory=list,
-                                    description="nested columns the query removes (a fact holds them flat)")
-    drop_prefixes: list[str] = Field(default_factory=list,
-                                     description="column-name prefixes the query removes (nested, per workspace)")
-    join_lists: list[str] = Field(default_factory=list,
-                                  description="list-of-text columns the query turns into one comma-separated text")
 
 
 class Reference(Strict):
@@ -45,7 +50,7 @@ class Reference(Strict):
     history: bool = Field(default=False, description="the fact keeps rows of keys the dimension no longer has")
 
 
-class Fact(Strict):
+class Fact(Loaded):
     """A table of events or measures at a declared grain, related to the dimensions it references."""
 
     table: str

@@ -15,7 +15,7 @@ import deltalake
 import pandas as pd
 import pyarrow as pa
 
-from schemas.star_schema import Dimension, Fact, StarSchema
+from schemas.star_schema import Dimension, Fact, Loaded, StarSchema
 from schemas.tables import GOLD
 
 
@@ -70,23 +70,16 @@ def gold_tables_in(lake: Path) -> dict[str, Path]:
     return {log.parent.name: log.parent for log in sorted((lake / GOLD).glob("*/_delta_log"))}
 
 
-def _nested(kind: pa.DataType) -> bool:
-    return pa.types.is_nested(kind)
-
-
-def loaded_column_problems(name: str, schema: pa.Schema, star_table: Dimension | Fact) -> list[str]:
-    """After the query's flattening every column is scalar, and what it flattens is really there."""
-    drops = set(getattr(star_table, "drop_columns", []))
-    prefixes = tuple(getattr(star_table, "drop_prefixes", []))
-    joins = set(getattr(star_table, "join_lists", []))
+def loaded_column_problems(name: str, schema: pa.Schema, shape: Loaded) -> list[str]:
+    """After the query's reshaping every column is scalar, and what it reshapes is really there."""
+    drops, joins, prefixes = set(shape.drop_columns), set(shape.join_lists), tuple(shape.drop_prefixes)
     types = {f.name: f.type for f in schema}
-    problems = [f"{name}: declared nested column {c} is missing or not nested"
-                for c in sorted(drops | joins) if c not in types or not _nested(types[c])]
+    problems = [f"{name}: declared column {c} is missing" for c in sorted(drops | joins) if c not in types]
     problems += [f"{name}: join_lists column {c} is not a list of text" for c in sorted(joins)
                  if c in types and not (pa.types.is_list(types[c]) and pa.types.is_string(types[c].value_type))]
     kept = [c for c in types if c not in drops | joins and not (prefixes and c.startswith(prefixes))]
     problems += [f"{name}: column {c} is nested ({types[c]}); Power BI cannot load it"
-                 for c in kept if _nested(types[c])]
+                 for c in kept if pa.types.is_nested(types[c])]
     return problems
 
 
@@ -113,7 +106,8 @@ def star_problems(lake: Path, star: StarSchema) -> LakeReport:
         schema = arrow_schema(delta)
         report.problems += loaded_column_problems(name, schema, star_table)
         columns = [star_table.key] if isinstance(star_table, Dimension) else list(star_table.grain)
-        columns += [r.column for r in getattr(star_table, "references", []) if r.column not in columns]
+        references = star_table.references if isinstance(star_table, Fact) else []
+        columns += [r.column for r in references if r.column not in columns]
         missing = [c for c in columns if c not in schema.names]
         if missing:
             report.problems.append(f"{name}: the star schema names columns it does not have: {missing}")

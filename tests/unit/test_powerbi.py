@@ -48,8 +48,9 @@ def test_the_customer_dimension_loads_flat_columns_only():
     text = committed_queries()["adls/customer_360.pq"]
     assert '{"records", "segments", "scores", "timeline"}' in text
     assert 'Text.StartsWith(_, "related_")' in text
-    assert 'Table.TransformColumns(Flat, {{"sources", each if _ = null then null else Text.Combine(_, ", ")' in text
-    assert "kpis_customer" not in text and "Nested" not in committed_queries()["adls/kpis_customer.pq"]
+    assert 'Table.TransformColumns(Kept, {{"sources", each if _ = null then null else Text.Combine(_, ", ")' in text
+    assert "Dropped" not in committed_queries()["adls/kpis_customer.pq"]
+    assert '{"_row_hash"}' in committed_queries()["local/customer_timeline.pq"]
 
 
 def test_the_star_schema_places_every_gold_table_of_the_catalogue(example):
