@@ -1,8 +1,9 @@
 """gold/scores: the champion of each prediction scores every customer.
 
 Features are computed as of the end of the data (midnight after the newest interaction), with
-the same code training used; each prediction's rows replace only that prediction's previous
-rows (Delta replaceWhere), so the table holds one row per customer and prediction. Each row
+the same code training used; each row carries the champion's grade (its registry tag). Each
+prediction's rows replace only that prediction's previous rows (Delta replaceWhere), so the
+table holds one row per customer and prediction. Each row
 carries the fingerprint of the data it was scored on; scoring again with the same champion on
 the same data is skipped, so a re-run leaves the table unchanged.
 """
@@ -35,10 +36,14 @@ SCORES_SCHEMA = T.StructType([
     T.StructField("score", T.DoubleType()),
     T.StructField("model_name", T.StringType()),
     T.StructField("model_version", T.LongType()),
+    T.StructField("grade", T.StringType()),
     T.StructField("scored_at", T.TimestampType()),
     T.StructField("as_of", T.TimestampType()),
     T.StructField("data_fingerprint", T.StringType()),
 ])
+
+
+GRADE = "grade"  # the model version's registry tag (ml/pipeline.py) and the column carrying it
 
 
 class NoChampion(RuntimeError):
@@ -75,7 +80,7 @@ class ScoredRows:
 def last_scoring(spark: SparkSession, lake: Lake, prediction: str) -> ScoredWith | None:
     """What a prediction's current rows were scored with, if one model version and one fingerprint."""
     table = read_table(spark, lake.gold(SCORES.name))
-    if table is None or "data_fingerprint" not in table.columns:
+    if table is None or not {"data_fingerprint", GRADE}.issubset(table.columns):  # older tables are rescored
         return None
     seen = (table.where(F.col("prediction") == prediction).select("model_version", "data_fingerprint")
             .distinct().limit(2).collect())
@@ -102,6 +107,7 @@ def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
         F.col(SCORE).alias("score"),
         F.lit(registered).alias("model_name"),
         F.lit(int(version.version)).cast("long").alias("model_version"),
+        F.lit(version.tags.get(GRADE)).cast("string").alias(GRADE),
         F.lit(scored_at or datetime.now(UTC)).cast("timestamp").alias("scored_at"),
         F.lit(as_of).cast("timestamp").alias("as_of"),
         F.lit(fingerprint).cast("string").alias("data_fingerprint"),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from orchestration.assets.bronze import bronze_assets
+from orchestration.assets.customer_360 import customer_360_assets
 from orchestration.assets.gold import gold_assets
 from orchestration.assets.kpis import kpi_assets
 from orchestration.assets.segments import segment_assets
@@ -33,6 +34,7 @@ ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
     kpi_assets,
     segment_assets,
     prediction_assets,
+    customer_360_assets,
 ]
 CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
     silver_checks,

@@ -163,6 +163,18 @@ SCORES = _gold(
     "one row per customer and prediction with the champion model's version", "predictions",
     keys=("customer_id",))
 
+CUSTOMER_360 = _gold(
+    "customer_360", "jobs.customer_360", "customer_360",
+    "one row per customer: golden record with sources, source records, KPIs, segments, scores, "
+    "interaction counts, related profiles and the recent timeline", "match", personal=True,
+    keys=("customer_id",), condition=_has_linked_interactions)
+CUSTOMER_TIMELINE = _gold(
+    "customer_timeline", "jobs.customer_timeline", "interaction",
+    "one row per interaction of a resolved customer (type, time, channel, amount, source record); "
+    "files range-partitioned and sorted by customer_id with statistics on it, so one customer's "
+    "rows are read from the few files whose min/max holds the ID", "match", personal=True,
+    keys=("customer_id", "record_id"), condition=_has_linked_interactions)
+
 INGEST_LOG = Table(META, "ingest_log", "jobs.ingest_log", "ledger",
                    "every landed file: source, batch, rows (re-landing adds nothing)")
 SEGMENT_EVENT_COUNTS = Table(META, "segment_event_counts", "jobs.segments.segment_event_counts",
@@ -178,6 +190,7 @@ FIXED_TABLES: tuple[Table, ...] = (
     KPIS_CUSTOMER, KPIS_BUSINESS,
     SEGMENT_MEMBERSHIP, SEGMENT_EVENTS, SEGMENT_SIZES, SEGMENT_OVERLAP,
     SCORES,
+    CUSTOMER_TIMELINE, CUSTOMER_360,
     INGEST_LOG, SEGMENT_EVENT_COUNTS, FORGET_REQUESTS,
 )
 

@@ -34,6 +34,16 @@ class BasicMeasures(Strict):
     amount: str = Field(description="the numeric attribute summed as spend")
 
 
+class Customer360(Strict):
+    """gold/customer_360 and gold/customer_timeline: the one row per customer and its interactions."""
+
+    timeline_length: int = Field(
+        default=20, ge=1, le=1000,
+        description="interactions kept newest first in customer_360's nested timeline "
+        "(gold/customer_timeline keeps them all)",
+    )
+
+
 class Settings(Strict):
     """The workspace.yaml file."""
 
@@ -43,6 +53,9 @@ class Settings(Strict):
     defaults: Defaults = Field(default_factory=Defaults, description="workspace-wide defaults")
     basic_measures: BasicMeasures | None = Field(
         default=None, description="the first gold table, gold/customer_measures"
+    )
+    customer_360: Customer360 = Field(
+        default_factory=Customer360, description="the customer 360 tables (built when match.yaml exists)"
     )
 
 
