@@ -15,13 +15,11 @@ import deltalake
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from schemas.catalog import CUSTOMER_IDS
+from schemas.catalog import CUSTOMER_360, CUSTOMER_IDS, CUSTOMER_TIMELINE
 from schemas.formats import e164, normal_email
 from schemas.model import Model
 from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake
 
-# The tables' names in the catalogue (schemas.catalog.CUSTOMER_360 and CUSTOMER_TIMELINE, branch c360).
-CUSTOMER_360, CUSTOMER_TIMELINE = "customer_360", "customer_timeline"
 CONTACT_KINDS = ("email", "phone")
 
 
@@ -49,7 +47,7 @@ class CustomerLake:
 
     @property
     def path(self) -> str:
-        return self.lake.gold(CUSTOMER_360)
+        return self.lake.gold(CUSTOMER_360.name)
 
     def customer_360(self) -> ds.Dataset:
         """gold/customer_360, or NotBuilt naming the path and the command that builds it."""
@@ -59,7 +57,7 @@ class CustomerLake:
         return table
 
     def timeline(self) -> ds.Dataset | None:
-        return open_table(self.lake.gold(CUSTOMER_TIMELINE))
+        return open_table(self.lake.gold(CUSTOMER_TIMELINE.name))
 
     def silver(self, type_name: str) -> ds.Dataset | None:
         return open_table(self.lake.silver(type_name))
