@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-import deltalake
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from insights.delta_tables import open_delta
 from schemas.catalog import CUSTOMER_360, CUSTOMER_IDS, CUSTOMER_TIMELINE
 from schemas.formats import e164, normal_email
 from schemas.model import Model
@@ -33,10 +33,8 @@ class NotAContact(ValueError):
 
 def open_table(path: str) -> ds.Dataset | None:
     """A Delta table as a pyarrow dataset (files pruned by filters), None if there is no table."""
-    try:
-        return deltalake.DeltaTable(path).to_pyarrow_dataset()
-    except deltalake.exceptions.TableNotFoundError:
-        return None
+    table = open_delta(path)
+    return None if table is None else table.to_pyarrow_dataset()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import deltalake
 import pandas as pd
 
+from insights.delta_tables import open_delta
 from schemas.catalog import catalog
 from schemas.tables import QUARANTINE, REASON_COL, Lake
 from schemas.workspace import Workspace
@@ -52,10 +53,7 @@ class LakeReader:
 
     def table(self, key: str) -> deltalake.DeltaTable | None:
         """The Delta table at <lake>/<key>, or None when nothing was written there."""
-        try:
-            return deltalake.DeltaTable(f"{self.lake.root.rstrip('/')}/{key}")
-        except deltalake.exceptions.TableNotFoundError:
-            return None
+        return open_delta(f"{self.lake.root.rstrip('/')}/{key}")
 
     def frame(self, key: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """The table as pandas (only `columns` if given), or None when it is missing."""
