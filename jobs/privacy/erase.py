@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 import phonenumbers
+from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -73,23 +74,30 @@ def _erase_table(spark: SparkSession, workspace: Workspace, table: Table, path: 
         return _erase_bronze(spark, workspace, table.name, path, subject)
     if table.layer == QUARANTINE:
         return _erase_quarantine(spark, workspace, table.name, path, subject)
-    return _erase_values(spark, path, subject)
+    return _erase_values(spark, path, subject, () if table.personal else table.keys)
 
 
 def delete_matching(spark: SparkSession, path: str, needles: DataFrame, condition: Column) -> int:
-    """MERGE-delete the target rows (alias t) matching any needle row (alias s); rows removed."""
-    target = spark.read.format("delta").load(path).alias("t")
-    hits = target.join(F.broadcast(needles.alias("s")), condition, "left_semi").count()
-    if hits:
-        merge(spark, path, lambda table: table.alias("t").merge(needles.alias("s"), condition).whenMatchedDelete())
-    return hits
+    """MERGE-delete the target rows (alias t) matching any needle row (alias s); rows removed.
+
+    One scan: a MERGE that matches nothing commits nothing, and one that does records the
+    rows it deleted in its commit's operationMetrics.
+    """
+    before = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    merge(spark, path, lambda table: table.alias("t").merge(F.broadcast(needles.alias("s")), condition)
+          .whenMatchedDelete())
+    commits = (DeltaTable.forPath(spark, path).history(5).where(F.col("version") > before)
+               .where(F.col("operation") == "MERGE").where(F.col("userMetadata").contains(f'"{__name__}"'))
+               .select("operationMetrics").collect())
+    return sum(int(c.operationMetrics.get("numTargetRowsDeleted", 0)) for c in commits)
 
 
-def _erase_values(spark: SparkSession, path: str, subject: Subject) -> int:
-    """Rows where any text column (or array, map, struct) holds one of the person's values."""
+def _erase_values(spark: SparkSession, path: str, subject: Subject, keys: tuple[str, ...] = ()) -> int:
+    """Rows where a key (or, without keys, any text column, array, map, struct) holds one of the values."""
     values = sorted(subject.values())
     df = spark.read.format("delta").load(path)
-    tests = [_holds(field) for field in df.schema.fields]
+    fields = [f for f in df.schema.fields if f.name in keys] if keys else df.schema.fields
+    tests = [_holds(field) for field in fields]
     tests = [t for t in tests if t is not None]
     if not values or not tests:
         return 0
