@@ -17,13 +17,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.delta import read_table
+from jobs.delta import read_table, stats_only_on, table_exists
 from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
-from jobs.writes import append, merge
+from jobs.writes import append, merge, set_properties
 from schemas.tables import FORGET_REQUESTS, Lake
 
 QUEUED, ERASED, COMPLETE = "queued", "erased", "complete"
+# Statistics live in the log, which VACUUM never cleans: none of the identifier while it waits.
+STATS = stats_only_on(["request_id", "requested_at", "status", "batch_id"])
 KINDS = ("customer", "email", "phone")
 AUDIT_SCHEMA = T.StructType(
     [
@@ -102,7 +104,10 @@ def queue_requests(spark: SparkSession, lake: Lake, asks: list[Ask], region: str
     rows = raw.withColumn("identifier", canonical).select(
         "request_id", F.lit(now).alias("requested_at"), "identifier_kind", "identifier",
         F.sha2(F.concat_ws(":", kind, canonical), 256).alias("identifier_hash"))
-    append(_audit_rows(rows, retention_hours), lake.meta(FORGET_REQUESTS), merge_schema=True)
+    path = lake.meta(FORGET_REQUESTS)
+    if table_exists(spark, path) and "status" not in spark.read.format("delta").load(path).columns:
+        set_properties(spark, path, STATS)  # an audit from before the queue: no statistics of identifiers
+    append(_audit_rows(rows, retention_hours), path, merge_schema=True, properties=STATS)
     return ids
 
 

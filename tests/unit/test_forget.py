@@ -121,6 +121,8 @@ def test_the_vacuum_makes_them_complete_and_leaves_no_old_file(spark, forgotten,
         assert {Path(f).name for f in live} == files  # nothing but the current version is left
     for file in Path(lake.root, "meta/forget_requests").glob("*.parquet"):  # the queue's old versions too
         assert ALICE not in str(pq.read_table(file).to_pylist()), file
+    for log in Path(lake.root, "meta/forget_requests/_delta_log").glob("*.json"):  # no statistics of it
+        assert ALICE not in log.read_text(), log
     report = render(statuses([r.asDict() for r in audit.values()]))
     assert report.startswith("3 requests: 0 queued, 0 erased, 3 complete") and ALICE not in report
 
@@ -168,3 +170,16 @@ def test_a_bad_request_file_names_the_file_and_row(tmp_path, text, message):
     with pytest.raises(RequestFileError, match=re.escape(message)) as error:
         read_request_file(path)
     assert str(path) in str(error.value)
+
+
+def test_the_batch_is_an_asset_named_after_its_table_with_a_stopped_schedule(tmp_path):
+    import dagster as dg
+
+    from orchestration.assets.forget_requests import forget_assets, forget_schedules
+    from orchestration.build import ASSET_FACTORIES, SCHEDULE_FACTORIES
+
+    ws = mini_workspace(tmp_path)
+    [asset] = forget_assets(ws)
+    assert asset.key == dg.AssetKey(["meta", "forget_requests"]) and forget_assets in ASSET_FACTORIES
+    [schedule] = forget_schedules(ws)
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED and forget_schedules in SCHEDULE_FACTORIES
