@@ -1,10 +1,13 @@
-"""Delete one person's rows from every table of the lake, without writing their data to the log.
+"""Delete people's rows from every table of the lake, without writing their data to the log.
+
+A batch of requests is erased as one Subject (Subject.union): one MERGE per table for all of them.
 
 Each delete is a Delta MERGE ... WHEN MATCHED THEN DELETE against a small DataFrame of the
 person's values: the commit records the join condition, never the values (a DELETE with a
 literal predicate would keep the person's email in the table's history forever).
-- silver, gold, meta: rows where any text column (or array, map, struct) holds one of the
-  person's values (record IDs, customer IDs, emails, phones, interaction IDs);
+- silver, gold, meta: rows where a key column (the catalogue's Table.keys) holds one of the
+  person's values (record IDs, customer IDs, emails, phones, interaction IDs); in tables with
+  personal data, or without keys, any text column (or array, map, struct);
 - bronze: rows that conform to one of the person's records or interactions, or whose
   normalised email or phone is theirs (the mapping of sources.yaml, read backwards);
 - quarantine: rows whose raw text holds their email, phone digits or the source key of one
@@ -12,8 +15,10 @@ literal predicate would keep the person's email in the table's history forever).
 
 Which tables: every table of the workspace's catalogue that the lake holds; a table the
 catalogue names as holding no person (no keys, no personal data: the audit, the ingest log,
-aggregates) is not searched. A table under the lake that the catalogue does not declare is
-searched like silver, with a warning naming it, so that nothing is skipped silently.
+aggregates) is not searched. The values are never literals of the MERGE condition (Delta
+would log them in the commit), so Delta cannot skip files by statistics: each table is
+scanned once, and a MERGE that matches nothing commits nothing. A table under the lake that
+the catalogue does not declare is searched like silver, with a warning naming it, so that nothing is skipped silently.
 """
 
 from __future__ import annotations
