@@ -6,8 +6,10 @@ Each delete is a Delta MERGE ... WHEN MATCHED THEN DELETE against a small DataFr
 person's values: the commit records the join condition, never the values (a DELETE with a
 literal predicate would keep the person's email in the table's history forever).
 - silver, gold, meta: rows where a key column (the catalogue's Table.keys) holds one of the
-  person's values (record IDs, customer IDs, emails, phones, interaction IDs); in tables with
-  personal data, or without keys, any text column (or array, map, struct);
+  person's values (record IDs, customer IDs, emails, phones, interaction IDs): a join on the
+  keys, whatever the number of people (searching every nested column of customer_360 for
+  thousands of values was a nested-loop join); a table without keys, any text column (or
+  array, map, struct);
 - bronze: rows that conform to one of the person's records or interactions, or whose
   normalised email or phone is theirs (the mapping of sources.yaml, read backwards);
 - quarantine: rows whose raw text holds their email, phone digits or the source key of one
@@ -79,7 +81,7 @@ def _erase_table(spark: SparkSession, workspace: Workspace, table: Table, path: 
         return _erase_bronze(spark, workspace, table.name, path, subject)
     if table.layer == QUARANTINE:
         return _erase_quarantine(spark, workspace, table.name, path, subject)
-    return _erase_values(spark, path, subject, () if table.personal else table.keys)
+    return _erase_values(spark, path, subject, table.keys)
 
 
 def delete_matching(spark: SparkSession, path: str, needles: DataFrame, condition: Column) -> int:
