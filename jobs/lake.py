@@ -70,6 +70,22 @@ def retention_check_off(spark: SparkSession, retention_hours: float) -> Iterator
         spark.conf.set(RETENTION_CHECK, before)
 
 
+@contextmanager
+def _listing_parallelism(spark: SparkSession) -> Iterator[None]:
+    """VACUUM lists files with spark.sql.sources.parallelPartitionDiscovery.parallelism tasks
+    (10,000 by default): a minute and more per small table; the cores are enough."""
+    key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, str(max(1, spark.sparkContext.defaultParallelism)))
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
+
+
 def vacuum_tables(spark: SparkSession, tables: list[LakeTable], retention_hours: float) -> list[str]:
     """VACUUM each table: files no current version needs and older than the retention go.
 
@@ -77,7 +93,7 @@ def vacuum_tables(spark: SparkSession, tables: list[LakeTable], retention_hours:
     than the retention are deleted, so time travel cannot return what a DELETE removed.
     """
     done = []
-    with retention_check_off(spark, retention_hours):
+    with retention_check_off(spark, retention_hours), _listing_parallelism(spark):
         for table in tables:
             DeltaTable.forPath(spark, table.path).vacuum(retention_hours)
             done.append(table.key)

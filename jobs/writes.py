@@ -141,6 +141,18 @@ def create(spark: SparkSession, path: str, schema: StructType, properties: dict[
     retry_on_conflict(write, f"create {path}")
 
 
+def set_properties(spark: SparkSession, path: str, properties: dict[str, str]) -> None:
+    """Set table properties (delta.*) on an existing table, retried on conflict."""
+    writer = writer_module()
+    pairs = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+
+    def write() -> None:
+        with commit_metadata(spark, commit_record(writer, None)):
+            spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({pairs})")
+
+    retry_on_conflict(write, f"set properties of {path}")
+
+
 def delete(spark: SparkSession, path: str, condition: str) -> None:
     """Delete the rows matching condition (a SQL predicate), retried on conflict."""
     writer = writer_module()

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.assets.bronze import bronze_assets
 from orchestration.assets.customer_360 import customer_360_assets
+from orchestration.assets.forget_requests import forget_assets, forget_schedules
 from orchestration.assets.gold import gold_assets
 from orchestration.assets.kpis import kpi_assets
 from orchestration.assets.segments import segment_assets
@@ -35,6 +36,7 @@ ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
     segment_assets,
     prediction_assets,
     customer_360_assets,
+    forget_assets,
 ]
 CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
     silver_checks,
@@ -45,6 +47,7 @@ CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
 SCHEDULE_FACTORIES: list[Callable[[Workspace], list[dg.ScheduleDefinition]]] = [
     vacuum_schedules,
     retrain_schedules,
+    forget_schedules,
 ]
 SENSOR_FACTORIES: list[Callable[[Workspace], list[dg.SensorDefinition]]] = [
     new_file_sensors,

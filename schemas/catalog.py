@@ -181,7 +181,8 @@ SEGMENT_EVENT_COUNTS = Table(META, "segment_event_counts", "jobs.segments.segmen
                              "segment", "event counts the segment rules test, kept up to date",
                              ("segments",), keys=("customer_id",))
 FORGET_REQUESTS = Table(META, "forget_requests", "jobs.privacy.forget_requests", "ledger",
-                        "audit of `insights forget`: hashes only, no personal data")
+                        "queue and audit of `insights forget`: the identifier asked for while queued, "
+                        "hashes only once resolved; status queued, erased, complete")
 
 FIXED_TABLES: tuple[Table, ...] = (
     CUSTOMER_MEASURES, DAILY_ACTIVITY,

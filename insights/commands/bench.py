@@ -11,11 +11,12 @@ def bench() -> None:
 
 
 def _register() -> None:
+    from insights.bench.forget import forget
     from insights.bench.kpis import kpis
     from insights.commands.bench_match import match
     from insights.bench.scoring import scoring
 
-    for command in [kpis, scoring, match]:
+    for command in [kpis, scoring, match, forget]:
         bench.add_command(command)
 
 

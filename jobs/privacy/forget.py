@@ -1,92 +1,97 @@
-"""`insights forget`: erase one person from every table, audit it, and vacuum old file versions."""
+"""Forget the queued people together: resolve them once, erase them in one MERGE per table, audit.
+
+`insights forget` queues requests (jobs/privacy/forget_requests.py); the meta/forget_requests
+asset applies every pending one in a batch; the daily vacuum (jobs/privacy/completion.py)
+makes them complete. `insights forget --now` does all three at once for what it was given.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
 
-from jobs.lake import lake_tables, vacuum_tables
-from jobs.privacy.forget_requests import AuditEntry, record_request
+from jobs.lake import lake_tables
+from jobs.privacy.completion import Completion, complete_requests
 from jobs.privacy.erase import erase_subject
-from jobs.privacy.identifiers import Subject, identifier_hash
-from jobs.privacy.subject import find_subject, normalised
+from jobs.privacy.forget_requests import Ask, Resolution, mark_erased, pending_requests, queue_requests
+from jobs.privacy.identifiers import Subject
+from jobs.privacy.subject import find_subjects
+from schemas.catalog import FORGET_REQUESTS
 from schemas.privacy import privacy_settings
 from schemas.tables import Lake
 from schemas.workspace import Workspace
 
 
 @dataclass(frozen=True)
-class ForgetResult:
-    """What a forget request did: rows removed per table and the tables vacuumed."""
+class BatchResult:
+    """What one batch did: the requests it applied, who was found, rows removed per table."""
 
-    request_id: str
-    subject: Subject
+    batch_id: str | None
+    subjects: dict[str, Subject] = field(default_factory=dict)  # request_id -> person found
     rows_removed: dict[str, int] = field(default_factory=dict)
-    vacuumed: list[str] = field(default_factory=list)
-    retention_hours: float = 0.0
+    completion: Completion | None = None
 
     @property
     def total(self) -> int:
         return sum(self.rows_removed.values())
 
+    @property
+    def subject(self) -> Subject:
+        """Everyone of the batch as one subject."""
+        return Subject.union(list(self.subjects.values()))
+
     def render(self) -> str:
         """A short report for the terminal (counts only, no personal data)."""
-        if not self.subject.found:
-            return f"request {self.request_id}: nobody found; recorded, nothing removed"
-        lines = [f"request {self.request_id}: {self.total} rows removed"]
+        if not self.subjects:
+            return "no request pending"
+        found = sum(s.found for s in self.subjects.values())
+        lines = [f"batch {self.batch_id}: {len(self.subjects)} requests, {found} people found, "
+                 f"{self.total} rows removed"]
         lines += [f"  {table:<40} {rows:>8}" for table, rows in sorted(self.rows_removed.items()) if rows]
-        lines.append(
-            f"{len(self.vacuumed)} tables vacuumed (retention {self.retention_hours:g} h: older file "
-            "versions are gone; newer ones go when a later vacuum passes the retention)"
-        )
+        if self.completion is not None:
+            lines.append(self.completion.render())
         return "\n".join(lines)
 
 
-def forget(
-    spark: SparkSession,
-    workspace: Workspace,
-    lake: Lake,
-    customer: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    retention_hours: float | None = None,
-) -> ForgetResult:
-    """Remove the person named by one identifier from bronze, silver, gold and quarantine."""
-    given = [(k, v) for k, v in (("customer", customer), ("email", email), ("phone", phone)) if v]
-    if len(given) != 1:
-        raise ValueError("name the person by exactly one of customer, email or phone")
-    kind, value = given[0]
-    settings = privacy_settings(workspace.privacy)
-    retention = settings.retention_hours if retention_hours is None else retention_hours
-    region = workspace.settings.defaults.country
-    canonical = value if kind == "customer" else (normalised(spark, kind, value, region) or value)
+def forget_pending(spark: SparkSession, workspace: Workspace, lake: Lake,
+                   only: list[str] | None = None) -> BatchResult:
+    """Erase every queued request (or those named) from the latest version of every table concerned."""
+    pending = pending_requests(spark, lake, only)
+    if not pending:
+        return BatchResult(None)
+    batch_id = str(uuid.uuid4())
+    subjects = find_subjects(spark, workspace, lake, pending)
+    everyone = Subject.union(list(subjects.values()))
+    erased = erase_subject(spark, workspace, lake_tables(spark, lake), everyone) if everyone.found else []
+    removed = {e.table: e.rows for e in erased if e.rows}
+    touched = sorted({*removed, FORGET_REQUESTS.key})  # the queue's old versions held the identifiers
+    suppress = privacy_settings(workspace.privacy).suppress
+    mark_erased(spark, lake, batch_id, [
+        Resolution(request, subject.hashes() if suppress else [], removed, touched)
+        for request, subject in subjects.items()
+    ])
+    return BatchResult(batch_id, subjects, removed)
 
-    subject = find_subject(spark, workspace, lake, customer=customer, email=email, phone=phone)
-    present = lake_tables(spark, lake)  # erased through the catalogue, all vacuumed
-    erased = erase_subject(spark, workspace, present, subject) if subject.found else []
-    request_id = str(uuid.uuid4())
-    vacuumed = vacuum_tables(spark, present, retention)
-    record_request(
-        spark,
-        lake,
-        AuditEntry(
-            request_id=request_id,
-            requested_at=datetime.now(UTC).replace(microsecond=0),
-            identifier_kind=kind,
-            identifier_hash=identifier_hash(kind, canonical),
-            subject_hashes=subject.hashes() if settings.suppress else [],
-            rows_removed={e.table: e.rows for e in erased},
-            retention_hours=retention,
-            vacuumed_tables=len(vacuumed),
-        ),
-    )
-    return ForgetResult(
-        request_id=request_id,
-        subject=subject,
-        rows_removed={e.table: e.rows for e in erased},
-        vacuumed=vacuumed,
-        retention_hours=retention,
-    )
+
+def forget_now(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Ask],
+               retention_hours: float | None = None) -> BatchResult:
+    """Queue, erase and vacuum the tables touched at once: urgent requests, tests, emergencies."""
+    retention = _retention(workspace, retention_hours)
+    ids = queue_requests(spark, lake, asks, workspace.settings.defaults.country, retention)
+    batch = forget_pending(spark, workspace, lake, only=ids)
+    completion = complete_requests(spark, lake, retention, only=ids)
+    return BatchResult(batch.batch_id, batch.subjects, batch.rows_removed, completion)
+
+
+def queue(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Ask],
+          retention_hours: float | None = None) -> list[str]:
+    """Record the requests for the next batch; their request IDs."""
+    region = workspace.settings.defaults.country
+    return queue_requests(spark, lake, asks, region, _retention(workspace, retention_hours))
+
+
+def _retention(workspace: Workspace, retention_hours: float | None) -> float:
+    settings = privacy_settings(workspace.privacy)
+    return settings.retention_hours if retention_hours is None else retention_hours

@@ -1,28 +1,34 @@
-"""Find one person in the lake: their profile records, customer IDs, emails, phones, interactions.
+"""Find the people of many requests in one pass: their records, customer IDs, contacts, interactions.
 
 A request names a customer ID (identity resolution's, or a record_id before it has run), an
-email address or a phone number. The person's profile records are those carrying it, widened
-to every record identity resolution put under the same customer_id; their interactions are
-those linked to these records or customers, or carrying one of their emails or phones.
+email address or a phone number (normalised as silver stores it). A person's profile records
+are those carrying it, widened to every record identity resolution put under the same
+customer_id; their interactions are those linked to these records or customers, or carrying
+one of their emails or phones. Each table is read a fixed number of times whatever the number
+of requests: the rows that concern any of them are collected, then assigned to each request.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.delta import read_table
 from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
+from jobs.privacy.forget_requests import Pending
 from jobs.privacy.identifiers import Subject
-from schemas.model import Model
 from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.model import Model
 from schemas.tables import CUSTOMER_ID, RECORD_ID, Lake, link_column
 from schemas.workspace import Workspace
 
 CONTACT_KINDS = ("email", "phone")
+Found = dict[str, set[str]]  # request_id -> values
 
 
 def person_profiles(model: Model) -> list[str]:
@@ -47,86 +53,127 @@ def normalised(spark: SparkSession, kind: str, value: str, region: str) -> str |
     return spark.range(1).select(fn(F.lit(value)).alias("v")).first()["v"]
 
 
-def find_subject(
-    spark: SparkSession,
-    workspace: Workspace,
-    lake: Lake,
-    customer: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-) -> Subject:
-    """Everything of one person the lake holds (an empty Subject if nothing matches)."""
-    model, region = workspace.model, workspace.settings.defaults.country
-    profiles = {t: read_table(spark, lake.silver(t)) for t in person_profiles(model)}
-    profiles = {t: df for t, df in profiles.items() if df is not None}
+def find_subjects(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Pending]) -> dict[str, Subject]:
+    """request_id -> everything of that person the lake holds (an empty Subject if nothing matches)."""
+    model = workspace.model
+    profiles = {t: df for t in person_profiles(model) if (df := read_table(spark, lake.silver(t))) is not None}
     id_map = read_table(spark, lake.gold(CUSTOMER_IDS.name))
+    given = {k: _asked(asks, k) for k in ("customer", "email", "phone")}
 
-    records: set[str] = set()
-    customers: set[str] = set()
-    if customer is not None:
-        customers.add(customer)
-        if id_map is not None:
-            records |= _values(id_map.where(F.col(CUSTOMER_ID) == customer), RECORD_ID)
-        for df in profiles.values():  # before identity resolution, a customer is a record
-            records |= _values(df.where(F.col(RECORD_ID) == customer), RECORD_ID)
-    wanted = {k: normalised(spark, k, v, region) for k, v in (("email", email), ("phone", phone)) if v}
-    for type_name, df in profiles.items():
-        for column, kind in contact_columns(model, type_name).items():
-            if wanted.get(kind):
-                records |= _values(df.where(F.col(column) == wanted[kind]), RECORD_ID)
-    if id_map is not None and records:  # every record of the same person
-        customers |= _values(id_map.where(F.col(RECORD_ID).isin(sorted(records))), CUSTOMER_ID)
-        records |= _values(id_map.where(F.col(CUSTOMER_ID).isin(sorted(customers))), RECORD_ID)
+    customers: Found = defaultdict(set, {r: set(v) for r, v in _by_request(given["customer"]).items()})
+    records: Found = defaultdict(set)
+    for type_name, df in profiles.items():  # before identity resolution, a customer is a record
+        columns = {RECORD_ID: "customer", **contact_columns(model, type_name)}
+        _assign(records, _rows(df, {c: given[k] for c, k in columns.items()}), given, columns)
+    if id_map is not None:
+        _assign(records, _rows(id_map, {CUSTOMER_ID: given["customer"]}), given, {CUSTOMER_ID: "customer"},
+                value=RECORD_ID)
+        _widen(id_map, records, customers)
 
-    emails, phones = {v for k, v in wanted.items() if k == "email" and v}, set()
-    if wanted.get("phone"):
-        phones.add(wanted["phone"])
+    emails, phones = _contacts(given, "email"), _contacts(given, "phone")
     for type_name, df in profiles.items():
-        mine = df.where(F.col(RECORD_ID).isin(sorted(records)))
-        for column, kind in contact_columns(model, type_name).items():
-            (emails if kind == "email" else phones).update(_values(mine, column))
+        columns = contact_columns(model, type_name)
+        for row in _rows(df, {RECORD_ID: _inverse(records)}, [RECORD_ID, *columns]):
+            for request in _inverse(records)[row[RECORD_ID]]:
+                for column, kind in columns.items():
+                    if row[column] is not None:
+                        (emails if kind == "email" else phones)[request].add(row[column])
 
     interactions = _interactions(spark, workspace, lake, records, customers, emails, phones)
-    return Subject(
-        record_ids=frozenset(records),
-        customer_ids=frozenset(customers if records or interactions else set()),
-        emails=frozenset(emails),
-        phones=frozenset(phones),
-        interactions=interactions,
-    )
+    return {a.request_id: _subject(a.request_id, records, customers, emails, phones, interactions) for a in asks}
 
 
-def _interactions(
-    spark: SparkSession,
-    workspace: Workspace,
-    lake: Lake,
-    records: set[str],
-    customers: set[str],
-    emails: set[str],
-    phones: set[str],
-) -> dict[str, frozenset[str]]:
-    """type -> record_ids of interactions linked to the person or carrying their contacts."""
+def _subject(request: str, records: Found, customers: Found, emails: Found, phones: Found,
+             interactions: dict[str, dict[str, set[str]]]) -> Subject:
+    mine = {t: frozenset(ids[request]) for t, ids in interactions.items() if ids.get(request)}
+    found = bool(records.get(request) or mine)
+    return Subject(record_ids=frozenset(records.get(request, ())),
+                   customer_ids=frozenset(customers.get(request, ()) if found else ()),
+                   emails=frozenset(emails.get(request, ())), phones=frozenset(phones.get(request, ())),
+                   interactions=mine)
+
+
+def _asked(asks: list[Pending], kind: str) -> dict[str, set[str]]:
+    """value -> request_ids asking for it, for one kind of identifier."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for ask in asks:
+        if ask.kind == kind and ask.value:
+            out[ask.value].add(ask.request_id)
+    return out
+
+
+def _by_request(by_value: dict[str, set[str]]) -> Found:
+    out: Found = defaultdict(set)
+    for value, requests in by_value.items():
+        for request in requests:
+            out[request].add(value)
+    return out
+
+
+def _inverse(found: Found) -> dict[str, set[str]]:
+    """value -> request_ids holding it."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for request, values in found.items():
+        for value in values:
+            out[value].add(request)
+    return out
+
+
+def _contacts(given: dict[str, dict[str, set[str]]], kind: str) -> Found:
+    return defaultdict(set, _by_request(given[kind]))
+
+
+def _rows(df: DataFrame, wanted: dict[str, Iterable[str]], columns: list[str] | None = None) -> list[Row]:
+    """Rows where any column holds one of its wanted values (one scan; none if nothing is wanted)."""
+    tests = [F.col(c).isin(sorted(v)) for c, v in wanted.items() if v]
+    if not tests:
+        return []
+    return df.where(reduce(lambda a, b: a | b, tests)).select(*(columns or df.columns)).collect()
+
+
+def _assign(found: Found, rows: list[Row], given: dict, columns: dict[str, str], value: str = RECORD_ID) -> None:
+    """Give each row's value to every request whose identifier one of its columns holds."""
+    for row in rows:
+        for column, kind in columns.items():
+            for request in given[kind].get(row[column], ()):
+                found[request].add(row[value])
+
+
+def _widen(id_map: DataFrame, records: Found, customers: Found) -> None:
+    """Every record of the same person: the customer IDs of their records, then those IDs' records."""
+    for row in _rows(id_map, {RECORD_ID: _inverse(records)}, [RECORD_ID, CUSTOMER_ID]):
+        for request in _inverse(records)[row[RECORD_ID]]:
+            customers[request].add(row[CUSTOMER_ID])
+    by_customer = _inverse(customers)
+    for row in _rows(id_map, {CUSTOMER_ID: by_customer}, [RECORD_ID, CUSTOMER_ID]):
+        for request in by_customer[row[CUSTOMER_ID]]:
+            records[request].add(row[RECORD_ID])
+
+
+def _interactions(spark: SparkSession, workspace: Workspace, lake: Lake, records: Found, customers: Found,
+                  emails: Found, phones: Found) -> dict[str, dict[str, set[str]]]:
+    """type -> request_id -> record_ids of interactions linked to the person or carrying their contacts."""
     model = workspace.model
     resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS.name))
-    found: dict[str, frozenset[str]] = {}
+    by_record, by_customer = _inverse(records), _inverse(customers)
+    by_contact = {"email": _inverse(emails), "phone": _inverse(phones)}
+    found: dict[str, dict[str, set[str]]] = {}
     for type_name in model.interactions:
         df = read_table(spark, lake.silver(type_name))
         if df is None:
             continue
-        tests: list[Column] = [F.col(link_column(r)).isin(sorted(records)) for r in model.link_roles(type_name)]
-        for column, kind in contact_columns(model, type_name).items():
-            tests.append(F.col(column).isin(sorted(emails if kind == "email" else phones)))
-        ids = _values(df.where(reduce(lambda a, b: a | b, tests)), RECORD_ID) if tests else set()
-        if resolved is not None and customers:
-            ids |= _values(
-                resolved.where((F.col("interaction_type") == type_name)
-                               & F.col(CUSTOMER_ID).isin(sorted(customers))),
-                RECORD_ID,
-            )
-        if ids:
-            found[type_name] = frozenset(ids)
+        mine: Found = defaultdict(set)
+        columns = {link_column(r): by_record for r in model.link_roles(type_name)}
+        columns |= {c: by_contact[k] for c, k in contact_columns(model, type_name).items()}
+        for row in _rows(df, columns, [RECORD_ID, *columns]):
+            for column, index in columns.items():
+                for request in index.get(row[column], ()):
+                    mine[request].add(row[RECORD_ID])
+        if resolved is not None:
+            hits = _rows(resolved.where(F.col("interaction_type") == type_name), {CUSTOMER_ID: by_customer},
+                         [RECORD_ID, CUSTOMER_ID])
+            for row in hits:
+                for request in by_customer[row[CUSTOMER_ID]]:
+                    mine[request].add(row[RECORD_ID])
+        found[type_name] = mine
     return found
-
-
-def _values(df: DataFrame, column: str) -> set[str]:
-    return {r[0] for r in df.select(column).where(F.col(column).isNotNull()).distinct().collect()}
