@@ -36,7 +36,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import conform_source, record_id
-from jobs.delta import read_table
+from jobs.delta import read_table, table_version
 from jobs.lake import LakeTable
 from jobs.privacy.identifiers import Subject
 from jobs.privacy.subject import contact_columns
@@ -90,7 +90,7 @@ def delete_matching(spark: SparkSession, path: str, needles: DataFrame, conditio
     One scan: a MERGE that matches nothing commits nothing, and one that does records the
     rows it deleted in its commit's operationMetrics.
     """
-    before = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    before = table_version(spark, path)
     merge(spark, path, lambda table: table.alias("t").merge(F.broadcast(needles.alias("s")), condition)
           .whenMatchedDelete())
     commits = (DeltaTable.forPath(spark, path).history(5).where(F.col("version") > before)
