@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.access import ACCESS_FILE, AccessFile
+from schemas.access_checks import check_access
 from schemas.activity import ACTIVITY_FILE, DailyActivity, check_activity
 from schemas.errors import Problem
 from schemas.kpis import KPIS_FILE, KpiFile, check_kpis
@@ -54,4 +56,9 @@ SECTIONS: list[Section] = [
             "Predictions: a business outcome (binary or numeric) over future interactions or a "
             "profile attribute, cutoff and horizon, features; trained with Spark ML, tracked in "
             "MLflow, scored into gold/scores."),
+    Section(ACCESS_FILE, "access", AccessFile, check_access,
+            "Access: roles with grants on the catalogue's entities (profile and interaction types, KPIs, "
+            "segments, predictions, identity tables, the customer 360) and masked columns, and the Entra ID "
+            "principals that have them; enforced by `insights customer`, `segment show` and `report`, and "
+            "turned into the lake's ACLs by `insights access plan`. Without it, every command reads as admin."),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.access import AccessFile
 from schemas.activity import DailyActivity
 from schemas.kpis import KpiFile
 from schemas.match import MatchPolicy
@@ -23,3 +24,4 @@ class Workspace(WorkspaceCore):
     privacy: Privacy | None = None
     activity: DailyActivity | None = None
     predictions: PredictionFile | None = None
+    access: AccessFile | None = None
