@@ -8,7 +8,11 @@ import click
 
 if TYPE_CHECKING:
     from schemas.environment import Environment
+    from schemas.permissions import Permissions
     from schemas.workspace import Workspace
+
+AS_HELP = ("Entra ID object ID to read as (default: INSIGHTS_PRINCIPAL); with access.yaml, only what its role "
+           "grants, masked columns masked")
 
 
 def command_environment(workspace_dir: str | None, lake: str | None, profile: str | None = None) -> Environment:
@@ -29,3 +33,25 @@ def command_workspace(env: Environment, sections: bool = True) -> Workspace:
         return env.load_workspace(sections=sections)
     except WorkspaceError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def command_permissions(env: Environment, workspace: Workspace, principal: str | None) -> Permissions:
+    """What --as (else INSIGHTS_PRINCIPAL) may read under the workspace's access.yaml, or a click error saying why not."""
+    import os
+
+    from schemas.permissions import PRINCIPAL_VARIABLE, AccessDenied, permissions_for
+    from schemas.tables import Lake
+
+    try:
+        return permissions_for(workspace, principal or os.environ.get(PRINCIPAL_VARIABLE), Lake(env.lake_root).is_local)
+    except (AccessDenied, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def has_access_file(env: Environment) -> bool:
+    """Whether the workspace declares access.yaml (then commands load it and its sections to decide)."""
+    from pathlib import Path
+
+    from schemas.access import ACCESS_FILE
+
+    return (Path(env.workspace_dir) / ACCESS_FILE).exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from insights.commands.context import command_environment, command_workspace
+from insights.commands.context import AS_HELP, command_environment, command_permissions, command_workspace
 
 
 @click.command()
@@ -17,15 +17,17 @@ from insights.commands.context import command_environment, command_workspace
 @click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False), default=None,
               help="Workspace folder (default: INSIGHTS_WORKSPACE, else examples/retail).")
 @click.option("--lake", default=None, help="Lake root (default: INSIGHTS_LAKE, else ./lakehouse).")
-def report(out: str, workspace_dir: str | None, lake: str | None) -> None:
-    """Write a static HTML report of a lake: run summary, KPIs, segments, match and model quality."""
+@click.option("--as", "principal", default=None, help=AS_HELP)
+def report(out: str, workspace_dir: str | None, lake: str | None, principal: str | None) -> None:
+    """Write a static HTML report of a lake: run summary, KPIs, segments, match and model quality (what --as may see)."""
     from insights.report.page import write_report
 
     env = command_environment(workspace_dir, lake)
     workspace = command_workspace(env)
+    allowed = command_permissions(env, workspace, principal)
     if "://" not in env.lake_root and not Path(env.lake_root).is_dir():
         raise click.ClickException(f"no lake at {env.lake_root}: run `insights run` first or pass --lake")
-    written = write_report(workspace, env, Path(out))
+    written = write_report(workspace, env, Path(out), allowed)
     click.echo(f"wrote {written.path} ({len(written.figures)} plots in {len(written.sections)} sections)")
     for note in written.missing:
         click.echo(f"  missing: {note}")

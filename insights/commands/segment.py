@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from insights.commands.context import command_environment, command_workspace
+from insights.commands.context import AS_HELP, command_environment, command_permissions, command_workspace
 
 
 @click.group()
@@ -22,13 +22,22 @@ def segment() -> None:
 @click.option("--lake", default=None, help="Lake root (default: INSIGHTS_LAKE, else ./lakehouse).")
 @click.option("--recent", default=10, show_default=True, help="How many recent entries and exits to list.")
 @click.option("--sample", default=10, show_default=True, help="How many members to list.")
-def show(name: str, workspace_dir: str | None, lake: str | None, recent: int, sample: int) -> None:
-    """Print a segment's size, recent entries and exits, and a sample of its members."""
+@click.option("--as", "principal", default=None, help=AS_HELP)
+def show(name: str, workspace_dir: str | None, lake: str | None, recent: int, sample: int, principal: str | None) -> None:
+    """Print a segment's size, recent entries and exits, and a sample of its members (if the principal may see it)."""
+    from schemas.permissions import AccessDenied
+
     env = command_environment(workspace_dir, lake)
     workspace = command_workspace(env)
+    allowed = command_permissions(env, workspace, principal)
     segments = workspace.segments
-    known = sorted(segments.segments) if segments else []
+    known = sorted(s for s in (segments.segments if segments else []) if allowed.allows("segments", s))
     if name not in known:
+        try:
+            if segments and name in segments.segments:
+                allowed.require("segments", name)
+        except AccessDenied as exc:
+            raise click.ClickException(str(exc)) from exc
         raise click.ClickException(f"unknown segment '{name}' (segments.yaml of {env.workspace_dir} has: {known})")
     click.echo(render(name, segments.segments[name].description, env.lake_root, recent, sample))
 

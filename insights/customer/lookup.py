@@ -92,11 +92,11 @@ def _matching(table: ds.Dataset, columns: list[str], value: str, keep: str) -> s
     return {v for v in table.to_table(columns=[keep], filter=condition).column(keep).to_pylist() if v}
 
 
-def customers_with(tables: CustomerLake, model: Model, kind: str, value: str) -> list[str]:
-    """Customer IDs whose golden record or any source record carries the (silver-spelt) email or phone."""
+def customers_with(tables: CustomerLake, model: Model, kind: str, value: str, records: bool = True) -> list[str]:
+    """Customer IDs whose golden record or (records=True) any source record carries the (silver-spelt) email or phone."""
     primary = model.primary_profile
     found = _matching(tables.customer_360(), contact_columns(model, primary, kind), value, CUSTOMER_ID)
-    profiles, ids = tables.silver(primary), tables.customer_ids()
+    profiles, ids = (tables.silver(primary), tables.customer_ids()) if records else (None, None)
     if profiles is not None and ids is not None:
         records = _matching(profiles, contact_columns(model, primary, kind), value, RECORD_ID)
         if records:
@@ -105,8 +105,11 @@ def customers_with(tables: CustomerLake, model: Model, kind: str, value: str) ->
     return sorted(found)
 
 
-def timeline_rows(table: ds.Dataset, customer_id: str, limit: int) -> list[dict[str, Any]]:
-    """One customer's last `limit` interactions from gold/customer_timeline, newest first."""
-    rows = table.to_table(filter=pc.field(CUSTOMER_ID) == customer_id)
+def timeline_rows(table: ds.Dataset, customer_id: str, limit: int, types: list[str] | None = None) -> list[dict[str, Any]]:
+    """One customer's last `limit` interactions from gold/customer_timeline (only of `types` if given), newest first."""
+    condition = pc.field(CUSTOMER_ID) == customer_id
+    if types is not None:
+        condition = condition & pc.field("interaction_type").isin(types)
+    rows = table.to_table(filter=condition)
     order = [("occurred_at", "descending"), ("interaction_type", "descending"), (RECORD_ID, "descending")]
     return rows.sort_by(order).slice(0, limit).to_pylist()

@@ -92,13 +92,14 @@ SCORER = {"name": fuzz.WRatio, "email": fuzz.ratio, "phone": fuzz.ratio, "postco
 PROCESSOR = {"name": utils.default_process}  # lower case, punctuation to spaces, trimmed
 
 
-def search(table: ds.Dataset, columns: SearchColumns, text: str, region: str, top: int = TOP) -> list[Hit]:
-    """The best `top` customers for the text (score >= CUTOFF), best first, ties by customer_id."""
+def search(table: ds.Dataset, columns: SearchColumns, text: str, region: str, top: int = TOP,
+           fields: tuple[str, ...] = FIELDS) -> list[Hit]:
+    """The best `top` customers for the text (score >= CUTOFF) on the fields given, best first, ties by customer_id."""
     present = [c for c in columns.all() if c in table.schema.names]
     rows = table.to_table(columns=[CUSTOMER_ID, *present])
     ids = rows[CUSTOMER_ID].to_pylist()
     best, matched = np.zeros(len(ids)), np.full(len(ids), "", dtype=object)
-    for field in FIELDS:
+    for field in fields:
         values, query = _column(rows, getattr(columns, field), field), _query(field, text, region)
         if values is None or len(query) < 2:
             continue

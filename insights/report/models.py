@@ -103,8 +103,8 @@ def model_quality(client, run, version: int | None, registered: str, prediction:
                         run.data.params.get("holdout_cutoff"), run.data.tags.get(DECISION_TAG))
 
 
-def model_data(workspace: Workspace, env: Environment) -> ModelData:
-    """Model quality of every prediction the workspace declares, read with the MLflow client."""
+def model_data(workspace: Workspace, env: Environment, names: list[str] | None = None) -> ModelData:
+    """Model quality of every prediction the workspace declares (or of `names`), read with the MLflow client."""
     if workspace.predictions is None:
         return ModelData(None, [], ["the workspace has no predictions.yaml"])
     uri = store_uri(env)
@@ -118,14 +118,15 @@ def model_data(workspace: Workspace, env: Environment) -> ModelData:
     tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     use_store(uri)  # ml.registry's look-ups use the global store; the caller's is put back after
     try:
-        return ModelData(uri, *read_models(workspace, env, uri))
+        return ModelData(uri, *read_models(workspace, env, uri, names))
     finally:
         mlflow.set_tracking_uri(tracking)
         mlflow.set_registry_uri(registry)
 
 
-def read_models(workspace: Workspace, env: Environment, uri: str) -> tuple[list[ModelQuality], list[str]]:
-    """Each prediction's quality from the store, and a note for each that has no finished run."""
+def read_models(workspace: Workspace, env: Environment, uri: str,
+                names: list[str] | None = None) -> tuple[list[ModelQuality], list[str]]:
+    """Each prediction's (or each of `names`') quality from the store, and a note for each that has no finished run."""
     from mlflow import MlflowClient
 
     from ml.registry import model_name
@@ -133,6 +134,8 @@ def read_models(workspace: Workspace, env: Environment, uri: str) -> tuple[list[
     client = MlflowClient(uri, uri)
     models, notes = [], []
     for prediction in workspace.predictions.predictions:
+        if names is not None and prediction not in names:
+            continue
         run, version = run_of(client, workspace.name, prediction)
         if run is None:
             notes.append(f"{prediction}: no finished training run in {uri}")
