@@ -94,6 +94,7 @@ def generate(scale: str, seed: int, out: str, dataset: str) -> None:
 
 def _register_commands() -> None:
     """Commands of each capability live in insights/commands/; they register here."""
+    from insights.commands.access import access
     from insights.commands.bench import bench
     from insights.commands.customer import customer
     from insights.commands.forget import forget
@@ -101,7 +102,7 @@ def _register_commands() -> None:
     from insights.commands.report import report
     from insights.commands.segment import segment
 
-    for command in [bench, customer, forget, segment, match, report]:
+    for command in [access, bench, customer, forget, segment, match, report]:
         main.add_command(command)
 
 

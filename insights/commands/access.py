@@ -1,0 +1,74 @@
+"""`insights access plan|apply`: make the lake's POSIX ACLs in ADLS Gen2 match access.yaml.
+
+`plan` reads every table directory's ACL (get_access_control) and prints what would change;
+`apply` prints the same plan, asks (or takes --yes), then changes each directory: recursively for
+a table (update/remove_access_control_recursive), the directory alone for its parents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from insights.commands.context import command_environment, command_workspace
+
+if TYPE_CHECKING:
+    from insights.access.acl_plan import DirectoryChange
+    from schemas.workspace import Workspace
+
+WORKSPACE_HELP = "Workspace folder (default: INSIGHTS_WORKSPACE, else examples/retail)."
+LAKE_HELP = "Lake root, abfss://<container>@<account>.dfs.core.windows.net/<folder> (default: INSIGHTS_LAKE)."
+
+
+@click.group()
+def access() -> None:
+    """The lake's ACLs (and SAS) from access.yaml."""
+
+
+def _plan(workspace_dir: str | None, lake: str | None) -> tuple[Workspace, list[DirectoryChange], object]:
+    """The workspace, every directory's change and the container's client, or a click error saying why not."""
+    from insights.access.lake_storage import LakeLocation, file_system, plan_lake
+
+    env = command_environment(workspace_dir, lake)
+    workspace = command_workspace(env)
+    if workspace.access is None:
+        raise click.ClickException(f"{env.workspace_dir} has no access.yaml: there are no ACLs to plan")
+    try:
+        location = LakeLocation.parse(env.lake_root)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    client = file_system(location)
+    return workspace, plan_lake(workspace, client, location.prefix), client
+
+
+@access.command()
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False), default=None, help=WORKSPACE_HELP)
+@click.option("--lake", default=None, help=LAKE_HELP)
+def plan(workspace_dir: str | None, lake: str | None) -> None:
+    """Print the ACL changes that would make the lake's directories match access.yaml."""
+    from insights.access.acl_plan import render_plan
+
+    workspace, changes, _ = _plan(workspace_dir, lake)
+    click.echo(render_plan(changes, workspace.access))
+
+
+@access.command()
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False), default=None, help=WORKSPACE_HELP)
+@click.option("--lake", default=None, help=LAKE_HELP)
+@click.option("--yes", is_flag=True, help="Apply without asking (after printing the plan).")
+def apply(workspace_dir: str | None, lake: str | None, yes: bool) -> None:
+    """Print the plan, then change the ACLs so the lake's directories match access.yaml."""
+    from insights.access.acl_plan import render_plan
+    from insights.access.lake_storage import apply_change
+
+    workspace, changes, client = _plan(workspace_dir, lake)
+    click.echo(render_plan(changes, workspace.access))
+    todo = [c for c in changes if c.changed]
+    if not todo:
+        click.echo("nothing to apply")
+        return
+    if not yes:
+        click.confirm(f"apply these changes to {len(todo)} directories?", abort=True)
+    paths = sum(apply_change(client, change) for change in todo)
+    click.echo(f"applied: {len(todo)} directories changed ({paths} paths updated)")
