@@ -72,3 +72,32 @@ def apply(workspace_dir: str | None, lake: str | None, yes: bool) -> None:
         click.confirm(f"apply these changes to {len(todo)} directories?", abort=True)
     paths = sum(apply_change(client, change) for change in todo)
     click.echo(f"applied: {len(todo)} directories changed ({paths} paths updated)")
+
+
+@access.command()
+@click.option("--path", "table", required=True, help="A table of the catalogue, e.g. gold/customer_360.")
+@click.option("--permissions", default="r", show_default=True, help="SAS permissions: r (read) and l (list) at most.")
+@click.option("--expires", default="1h", show_default=True, help="Lifetime: 30m, 1h, 7d (at most 7 days).")
+@click.option("--as", "principal", default=None, help="Entra ID object ID the SAS is for (default: INSIGHTS_PRINCIPAL).")
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False), default=None, help=WORKSPACE_HELP)
+@click.option("--lake", default=None, help=LAKE_HELP)
+def sas(table: str, permissions: str, expires: str, principal: str | None, workspace_dir: str | None,
+        lake: str | None) -> None:
+    """Print a user-delegation SAS URL for one table directory, if the principal's role may read it whole."""
+    from insights.access.lake_storage import LakeLocation
+    from insights.access.sas import sas_request, sign
+    from insights.commands.context import command_permissions
+    from schemas.permissions import AccessDenied
+
+    env = command_environment(workspace_dir, lake)
+    workspace = command_workspace(env)
+    try:
+        location = LakeLocation.parse(env.lake_root)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    allowed = command_permissions(env, workspace, principal)
+    try:
+        request = sas_request(workspace, allowed, table, permissions, expires, location.prefix)
+    except (AccessDenied, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(sign(request, location))

@@ -44,6 +44,8 @@ class Sent:
     path: str  # URL-decoded, /<file system>/<directory>
     query: dict[str, str]
     headers: dict[str, str]
+    host: str = ""
+    body: str = ""
 
 
 @dataclass
@@ -60,7 +62,10 @@ class FakeDfs(HttpTransport):
         url = urlparse(request.url)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         path = unquote(url.path)
-        self.sent.append(Sent(request.method, path, query, dict(request.headers)))
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        self.sent.append(Sent(request.method, path, query, dict(request.headers), url.netloc, body))
+        if request.method == "POST" and query == {"restype": "service", "comp": "userdelegationkey"}:
+            return Response(request, 200, {"Content-Type": "application/xml"}, delegation_key(body).encode())
         directory = path.removeprefix(f"/{self.file_system}").strip("/")
         if directory not in self.acls:
             return Response(request, 404, {"x-ms-error-code": "PathNotFound"})
@@ -103,6 +108,20 @@ class FakeDfs(HttpTransport):
 
     def __exit__(self, *args):
         pass
+
+
+SIGNER_OID, TENANT = "22222222-0000-4000-8000-000000000002", "33333333-0000-4000-8000-000000000003"
+KEY_VALUE = "a2V5LWZvci10ZXN0cy1vbmx5LW5vdC1hLXJlYWwta2V5LTAxMjM0NTY3ODk="  # base64, as the service sends it
+
+
+def delegation_key(request_body: str) -> str:
+    """Get User Delegation Key's documented response, valid for the KeyInfo's Start and Expiry asked for."""
+    start = request_body.split("<Start>")[1].split("</Start>")[0]
+    expiry = request_body.split("<Expiry>")[1].split("</Expiry>")[0]
+    return (f'<?xml version="1.0" encoding="utf-8"?><UserDelegationKey><SignedOid>{SIGNER_OID}</SignedOid>'
+            f"<SignedTid>{TENANT}</SignedTid><SignedStart>{start}</SignedStart><SignedExpiry>{expiry}</SignedExpiry>"
+            f"<SignedService>b</SignedService><SignedVersion>2025-11-05</SignedVersion><Value>{KEY_VALUE}</Value>"
+            "</UserDelegationKey>")
 
 
 def _split(entry: str) -> tuple[str, str]:

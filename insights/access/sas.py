@@ -1,0 +1,95 @@
+"""A user-delegation SAS for one table directory, never granting more than the principal's role allows.
+
+What is asked is checked first, without network: the path must be a catalogue table, the role must
+be able to read it whole (schemas/table_access.py), the permissions at most read and list (a role
+grants reading; writes are the pipeline's), the lifetime at most 7 days (a user delegation key's
+limit). The SAS is then signed with a user delegation key of the identity running the command and,
+for a user or service principal, names it as `suoid`, so ADLS also checks that principal's ACLs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.storage.filedatalake import DataLakeServiceClient, generate_directory_sas
+
+from insights.access.lake_storage import LakeLocation
+from schemas.catalog import by_key
+from schemas.permissions import AccessDenied, Permissions
+from schemas.table_access import table_refusal
+from schemas.workspace import Workspace
+
+READ_PERMISSIONS = "rl"  # read and list: what a grant in access.yaml can mean for files
+SAS_ORDER = "racwdlmeop"  # the order ADLS wants the letters in
+MAX_LIFETIME = timedelta(days=7)
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class SasRequest:
+    """A SAS the principal may have: the table, its directory in the container, permissions, validity."""
+
+    table: str
+    directory: str
+    permissions: str
+    start: datetime
+    expiry: datetime
+    agent: str | None  # the object ID ADLS checks ACLs for (users and service principals)
+
+
+def lifetime(text: str) -> timedelta:
+    """'30m', '1h', '7d' as a timedelta, at most 7 days, or ValueError saying what is accepted."""
+    match = re.fullmatch(r"(\d+)([mhd])", text.strip())
+    if not match or int(match[1]) == 0:
+        raise ValueError(f"--expires '{text}': give minutes, hours or days, like 30m, 1h or 7d")
+    span = timedelta(**{UNITS[match[2]]: int(match[1])})
+    if span > MAX_LIFETIME:
+        raise ValueError(f"--expires '{text}': a user-delegation SAS lives at most 7 days")
+    return span
+
+
+def sas_request(workspace: Workspace, allowed: Permissions, path: str, permissions: str, expires: str,
+                prefix: str = "", now: datetime | None = None) -> SasRequest:
+    """What would be signed, or AccessDenied / ValueError naming what is refused and why."""
+    tables = by_key(workspace)
+    key = path.strip("/")
+    if key not in tables:
+        raise ValueError(f"--path '{path}' is not a table of the catalogue (e.g. {', '.join(sorted(tables)[-3:])})")
+    extra = sorted(set(permissions) - set(READ_PERMISSIONS), key=SAS_ORDER.find)
+    unknown = sorted(set(permissions) - set(SAS_ORDER))
+    if unknown or not permissions:
+        raise ValueError(f"--permissions '{permissions}': use letters of {SAS_ORDER}")
+    if extra:
+        raise AccessDenied(f"{allowed.who} may be given at most '{READ_PERMISSIONS}' (read, list): access.yaml "
+                           f"grants reading, so '{''.join(extra)}' is refused")
+    why = table_refusal(tables[key], allowed, workspace)
+    if why is not None:
+        raise AccessDenied(f"{allowed.who} may not read {key} as files: {why}")
+    start = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(minutes=5)  # clock skew
+    access = workspace.access
+    listed = access.principals.get(allowed.principal or "") if access else None
+    agent = allowed.principal if listed is not None and listed.kind != "group" else None
+    order = "".join(sorted(set(permissions), key=SAS_ORDER.find))
+    directory = "/".join(p for p in (prefix.strip("/"), key) if p)
+    return SasRequest(key, directory, order, start, start + timedelta(minutes=5) + lifetime(expires), agent)
+
+
+def sign(request: SasRequest, location: LakeLocation, credential: Any = None, sts_hook: Any = None,
+         **client_options: Any) -> str:
+    """The SAS URL of the directory: a user delegation key for the request's validity, then the signature.
+
+    sts_hook, if given, receives the string that was signed (tests recompute the signature from it).
+    """
+    if credential is None:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    service = DataLakeServiceClient(location.account_url, credential=credential, **client_options)
+    key = service.get_user_delegation_key(request.start, request.expiry)
+    token = generate_directory_sas(service.account_name, location.container, request.directory, key,
+                                   permission=request.permissions, expiry=request.expiry, start=request.start,
+                                   protocol="https", agent_object_id=request.agent, sts_hook=sts_hook)
+    return f"{location.account_url}/{location.container}/{request.directory}?{token}"
