@@ -60,7 +60,7 @@ class Permissions:
         if not self.allows(kind, name):
             what = {"types": "type", "kpis": "KPI", "segments": "segment", "predictions": "prediction"}.get(kind)
             key = kind if kind != "types" else "profiles/interactions"
-            raise self.deny(f"{what} '{name}'" if what else kind.replace("_", " "), key)
+            raise self.deny(f"{what} '{name}'" if what else kind, key)
 
     def mask(self, type_name: str, column: str) -> MaskKind | None:
         """How this principal sees a column of a type (None: as it is)."""

@@ -9,25 +9,11 @@ from insights.access import lake_storage
 from insights.access.acl import AclEntry, desired_acls, parse_acl
 from insights.access.lake_storage import AclChangeFailed, LakeLocation, apply_change, file_system, plan_lake
 from insights.cli import main
-from schemas.loader import load_workspace
+from tests.unit.access_world import ADMIN, LAKE, MARKETING, POWERBI, READER, STRANGER, retail, workspace_dir
 from tests.unit.dfs_transport import BASE_ACL, FakeDfs, StaticToken
-from tests.unit.workspace_edits import copy_retail
 
-ADMIN, READER, MARKETING, POWERBI = ("5f0c2a7e-3b1d-4c8e-9a6f-1d2e3f4a5b6c", "8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d",
-                                     "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f", "0d1e2f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a")
-STRANGER = "99999999-9999-4999-8999-999999999999"
-LAKE = "abfss://lake@acct.dfs.core.windows.net/retail"
 REAL_FILE_SYSTEM = lake_storage.file_system
-
-
-@pytest.fixture(scope="module")
-def workspace_dir(tmp_path_factory):
-    return copy_retail(tmp_path_factory.mktemp("ws"))
-
-
-@pytest.fixture(scope="module")
-def retail(workspace_dir):
-    return load_workspace(workspace_dir)
+__all__ = ["retail", "workspace_dir"]  # fixtures
 
 
 def lake_dirs() -> FakeDfs:

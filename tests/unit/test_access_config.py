@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 
 from schemas.catalog import by_key
-from schemas.loader import load_workspace
 from schemas.permissions import AccessDenied, permissions_for
 from schemas.table_access import table_refusal
+from tests.unit.access_world import ADMIN, MARKETING, READER, STRANGER, retail, workspace_dir
 from tests.unit.workspace_edits import copy_retail, edit, problems
 
-ADMIN, READER, MARKETING = ("5f0c2a7e-3b1d-4c8e-9a6f-1d2e3f4a5b6c", "8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d",
-                            "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f")
-
-
-@pytest.fixture(scope="module")
-def retail(tmp_path_factory):
-    return load_workspace(copy_retail(tmp_path_factory.mktemp("ws")))
+__all__ = ["retail", "workspace_dir"]  # fixtures
 
 
 def broken(tmp_path, change) -> list[str]:
@@ -89,8 +83,8 @@ def test_star_keeps_only_what_is_computed_from_granted_types(retail):
 
 
 def test_an_unknown_principal_is_refused_and_a_remote_lake_needs_one(retail):
-    with pytest.raises(AccessDenied, match="principal 99999999-9999-4999-8999-999999999999 is not in access.yaml"):
-        permissions_for(retail, "99999999-9999-4999-8999-999999999999")
+    with pytest.raises(AccessDenied, match=f"principal {STRANGER} is not in access.yaml"):
+        permissions_for(retail, STRANGER)
     with pytest.raises(AccessDenied, match="the lake is remote: say who you are with --as"):
         permissions_for(retail, None, local_lake=False)
     assert permissions_for(retail, None, local_lake=True).admin

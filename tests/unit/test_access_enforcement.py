@@ -25,11 +25,9 @@ from schemas.environment import Environment
 from schemas.loader import load_workspace
 from schemas.permissions import permissions_for
 from tests.unit import report_lake
+from tests.unit.access_world import ADMIN, MARKETING, READER, STRANGER
 from tests.unit.customer_lake import write_customer_lake
-from tests.unit.workspace_edits import copy_retail
-
-ADMIN, READER, MARKETING = ("5f0c2a7e-3b1d-4c8e-9a6f-1d2e3f4a5b6c", "8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d",
-                            "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f")
+from tests.unit.workspace_edits import copy_retail, edit
 SALT = "retail-example-salt-change-me"  # examples/retail/access.yaml's salt
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -135,15 +133,15 @@ def test_looking_up_by_a_masked_contact_is_refused_naming_the_mask(workspace, la
 
 
 def test_unknown_principals_and_roles_without_the_360_are_refused(workspace, lake, tmp_path):
-    result = run(workspace, lake, "customer", "C0001", "--as", "99999999-9999-4999-8999-999999999999")
-    assert result.exit_code == 1 and "is not in access.yaml" in result.output
-    ws = load_workspace(workspace)
-    auditor = ws.access.model_copy(update={"roles": {**ws.access.roles, "reader": ws.access.roles["reader"].model_copy(
-        update={"customer_360": False})}})
-    allowed = permissions_for(ws.__class__(**{**ws.__dict__, "access": auditor}), READER)
-    assert not allowed.allows("customer_360")
-    assert str(allowed.deny("customer_360", "customer_360")) == (
-        f"principal {READER} (role 'reader') has no grant on customer_360 (access.yaml: roles.reader.customer_360)")
+    result = run(workspace, lake, "customer", "C0001", "--as", STRANGER)
+    assert result.exit_code == 1 and f"principal {STRANGER} is not in access.yaml" in result.output
+    narrower = copy_retail(tmp_path)
+    edit(narrower, "access.yaml", lambda data: data["roles"]["reader"].update(customer_360=False))
+    for args in (["C0001"], ["--search", "Margret Tompson"], ["--email", "maggie.t@yahoo.co.uk"]):
+        refused = run(narrower, lake, "customer", *args, "--as", READER)
+        assert refused.exit_code == 1
+        assert (f"principal {READER} (role 'reader') has no grant on customer_360 "
+                "(access.yaml: roles.reader.customer_360)") in refused.output
 
 
 def test_segment_show_refuses_a_segment_the_role_is_not_granted(workspace, lake):

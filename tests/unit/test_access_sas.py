@@ -15,25 +15,12 @@ from insights.access import sas as sas_module
 from insights.access.lake_storage import LakeLocation
 from insights.access.sas import lifetime, sas_request, sign
 from insights.cli import main
-from schemas.loader import load_workspace
 from schemas.permissions import AccessDenied, permissions_for
+from tests.unit.access_world import ADMIN, LAKE, MARKETING, POWERBI, READER, retail, workspace_dir
 from tests.unit.dfs_transport import KEY_VALUE, SIGNER_OID, TENANT, FakeDfs, StaticToken
-from tests.unit.workspace_edits import copy_retail
 
-ADMIN, READER, MARKETING, POWERBI = ("5f0c2a7e-3b1d-4c8e-9a6f-1d2e3f4a5b6c", "8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d",
-                                     "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f", "0d1e2f3a-4b5c-4d6e-9f7a-8b9c0d1e2f3a")
-LAKE = "abfss://lake@acct.dfs.core.windows.net/retail"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def workspace_dir(tmp_path_factory):
-    return copy_retail(tmp_path_factory.mktemp("ws"))
-
-
-@pytest.fixture(scope="module")
-def retail(workspace_dir):
-    return load_workspace(workspace_dir)
+__all__ = ["retail", "workspace_dir"]  # fixtures
 
 
 def request_as(retail, principal: str, path: str, permissions: str = "r", expires: str = "1h"):
