@@ -71,6 +71,8 @@ def _answer(tables: CustomerLake, workspace: Workspace, allowed: Permissions, cu
 
     model, region = workspace.model, workspace.settings.defaults.country
     allowed.require("customer_360")
+    if customer_id is None:  # a search or lookup matches the golden record: the primary profile's data
+        allowed.require("types", model.primary_profile)
     table, columns, console = tables.customer_360(), SearchColumns.of(model), Console()
     if text is not None:
         hits = search(table, columns, text, region, fields=permitted.searchable_fields(columns, allowed, model))

@@ -142,6 +142,12 @@ def test_unknown_principals_and_roles_without_the_360_are_refused(workspace, lak
         assert refused.exit_code == 1
         assert (f"principal {READER} (role 'reader') has no grant on customer_360 "
                 "(access.yaml: roles.reader.customer_360)") in refused.output
+    edit(narrower, "access.yaml", lambda data: data["roles"]["reader"].update(customer_360=True, profiles=["store"]))
+    refused = run(narrower, lake, "customer", "--search", "Margret Tompson", "--as", READER)
+    assert refused.exit_code == 1 and "has no grant on type 'customer' (access.yaml: roles.reader.profiles/interactions)" \
+        in refused.output
+    without_profile = card(narrower, lake, "C0003", "--as", READER)
+    assert without_profile["profile"] == {} and without_profile["kpis"]  # the golden record needs the customer type
 
 
 def test_segment_show_refuses_a_segment_the_role_is_not_granted(workspace, lake):
