@@ -38,6 +38,7 @@ class Permissions:
     customer_360: bool = False
     masks: dict[str, MaskKind] = field(default_factory=dict)
     salt: str | None = None
+    left_out: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (kind, name) -> ungranted inputs
 
     @property
     def who(self) -> str:
@@ -60,7 +61,12 @@ class Permissions:
         if not self.allows(kind, name):
             what = {"types": "type", "kpis": "KPI", "segments": "segment", "predictions": "prediction"}.get(kind)
             key = kind if kind != "types" else "profiles/interactions"
-            raise self.deny(f"{what} '{name}'" if what else kind, key)
+            refusal = self.deny(f"{what} '{name}'" if what else kind, key)
+            inputs = self.left_out.get((kind, name or ""))
+            if inputs:  # `*` left it out: it is computed from types the role may not see
+                refusal = AccessDenied(f"{refusal}: `*` leaves it out, as it is computed from {sorted(inputs)}, "
+                                       "which the role is not granted")
+            raise refusal
 
     def mask(self, type_name: str, column: str) -> MaskKind | None:
         """How this principal sees a column of a type (None: as it is)."""
@@ -79,15 +85,17 @@ def everything(principal: str | None = None) -> Permissions:
 def resolve_role(name: str, role: Role, workspace: Workspace, salt: str | None) -> Permissions:
     """A role's grants resolved against the workspace: `*` expanded, derived entities kept only if fed by granted types."""
     types = granted_types(role, workspace)
-    chosen = {}
+    chosen, left_out = {}, {}
     for kind, names in known_names(workspace).items():
         if kind in ("profiles", "interactions"):
             continue
         listed = getattr(role, kind)
         picked = names if ALL in listed else [n for n in listed if n in names]
-        chosen[kind] = frozenset(n for n in picked if inputs_of(kind, n, workspace) <= types)
+        missing = {n: inputs_of(kind, n, workspace) - types for n in picked}
+        chosen[kind] = frozenset(n for n in picked if not missing[n])
+        left_out |= {(kind, n): inputs for n, inputs in missing.items() if inputs}
     return Permissions(None, name, role.admin, types, chosen["kpis"], chosen["segments"], chosen["predictions"],
-                       role.identity, role.customer_360, dict(role.masks), salt)
+                       role.identity, role.customer_360, dict(role.masks), salt, left_out)
 
 
 def permissions_for(workspace: Workspace, principal: str | None, local_lake: bool = False) -> Permissions:
