@@ -42,13 +42,24 @@ def build_sections(workspace: Workspace, env: Environment, allowed: Permissions 
     reader = LakeReader(env.lake_root)
     kpis = permitted.permitted_kpis(kpi_data(reader), allowed)
     return [
-        sections.summary_section(permitted.permitted_summary(run_summary(workspace, reader), allowed, workspace)),
+        _summary(workspace, reader, allowed),
         sections.kpi_section(kpis),
         sections.trend_section(kpis),
         sections.segment_section(permitted.permitted_segments(segment_data(reader), allowed)),
         _match(workspace, reader, allowed),
         _models(workspace, env, reader, allowed),
     ]
+
+
+def _summary(workspace: Workspace, reader: LakeReader, allowed: Permissions) -> sections.Section:
+    """The tables the principal may read whole; the quarantine (raw source rows) for admins only."""
+    section = sections.summary_section(permitted.permitted_summary(run_summary(workspace, reader), allowed, workspace))
+    if not allowed.admin:
+        section.missing = [n for n in section.missing if "quarantine" not in n]
+        section.facts = [f for f in section.facts if "quarantine" not in f[0]]
+        section.missing.append(f"{allowed.who}: the quarantine holds raw source rows, shown to admins only; the "
+                               "tables listed are those the role may read whole")
+    return section
 
 
 def _match(workspace: Workspace, reader: LakeReader, allowed: Permissions) -> sections.Section:

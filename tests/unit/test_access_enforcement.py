@@ -191,6 +191,9 @@ def test_the_report_shows_a_reader_only_granted_kpis_segments_and_tables(report_
     assert [r[0] for r in admin["segments"].grids[0].rows] == sorted(set(sizes["segment"]))
     listed = [r[0] for r in reader["run-summary"].grids[0].rows]
     assert "gold/customer_ids" in listed and not [t for t in listed if t.startswith(("bronze/", "quarantine/"))]
+    assert "quarantine" not in [g.id for g in reader["run-summary"].grids] and "quarantine" in [
+        g.id for g in admin["run-summary"].grids]
+    assert any("shown to admins only" in note for note in reader["run-summary"].missing)
     assert reader["model-quality"].missing == [f"principal {READER} (role 'reader') has no grant on any prediction of "
                                                "['churn_90d'] (access.yaml: roles.reader.predictions)"]
 
