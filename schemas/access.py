@@ -29,17 +29,26 @@ class Role(Strict):
 
     description: str = Field(default="", description="what the role is for")
     admin: bool = Field(default=False, description="everything, unmasked (no grants or masks beside it)")
-    profiles: list[str] = Field(default_factory=list, description="profile types of model.yaml (silver/<type>); `[\"*\"]` for all")
+    profiles: list[str] = Field(
+        default_factory=list, description='profile types of model.yaml (silver/<type>); `["*"]` for all')
     interactions: list[str] = Field(
-        default_factory=list, description="interaction types of model.yaml (silver/<type>, the card's timeline and counts); `[\"*\"]` for all")
+        default_factory=list,
+        description='interaction types of model.yaml (silver/<type>, the card\'s timeline and counts); `["*"]` for all')
     kpis: list[str] = Field(
-        default_factory=list, description="KPIs of kpis.yaml; `[\"*\"]` for every KPI computed only from granted interactions")
+        default_factory=list,
+        description='KPIs of kpis.yaml; `["*"]` for every KPI computed only from granted interactions')
     segments: list[str] = Field(
-        default_factory=list, description="segments of segments.yaml; `[\"*\"]` for every segment whose rules use only granted data")
+        default_factory=list,
+        description='segments of segments.yaml; `["*"]` for every segment whose rules use only granted data')
     predictions: list[str] = Field(
-        default_factory=list, description="predictions of predictions.yaml (gold/scores); `[\"*\"]` for every one fed only by granted data")
-    identity: bool = Field(default=False, description="the identity tables (gold/customer_ids, identity_pairs, ...; the card's source records)")
-    customer_360: bool = Field(default=False, description="gold/customer_360: the customer card and search (its parts filtered by the other grants)")
+        default_factory=list,
+        description='predictions of predictions.yaml (gold/scores); `["*"]` for every one fed only by granted data')
+    identity: bool = Field(
+        default=False,
+        description="the identity tables (gold/customer_ids, identity_pairs, ...; the card's source records)")
+    customer_360: bool = Field(
+        default=False,
+        description="gold/customer_360: the customer card and search (its parts filtered by the other grants)")
     masks: dict[str, MaskKind | None] = Field(
         default_factory=dict,
         description="column -> `hash` (HMAC-SHA256 of the value with the salt, hex) or `null`; a bare attribute name "
@@ -53,7 +62,8 @@ class Role(Strict):
 
     @model_validator(mode="after")
     def _admin_alone(self) -> Role:
-        if self.admin and (self.identity or self.customer_360 or self.masks or any(getattr(self, g) for g in GRANT_LISTS)):
+        granted = self.identity or self.customer_360 or self.masks or any(getattr(self, g) for g in GRANT_LISTS)
+        if self.admin and granted:
             raise ValueError("an admin role sees everything unmasked: give it no grants or masks")
         for name in GRANT_LISTS:
             values = getattr(self, name)
@@ -69,7 +79,8 @@ class Role(Strict):
 class Principal(Strict):
     """An Entra ID user, group or service principal, and the role it has."""
 
-    kind: PrincipalKind = Field(description="user, group or service_principal (ACL entries: group for groups, user otherwise)")
+    kind: PrincipalKind = Field(
+        description="user, group or service_principal (ACL entries: group for groups, user otherwise)")
     role: str = Field(description="a role of this file")
     name: str = Field(default="", description="who it is, for people reading the file and the ACL plan")
 
