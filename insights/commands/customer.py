@@ -104,7 +104,7 @@ def _card(tables: CustomerLake, table: ds.Dataset, model: Model, allowed: Permis
     """The card of one customer ID as the principal may see it (a longer timeline from gold/customer_timeline if asked)."""
     from insights.customer import lookup
     from insights.customer.card import card_from_row
-    from insights.customer.permitted import permitted_events, permitted_row
+    from insights.customer.permitted import permitted_events, permitted_row, withheld
 
     row = lookup.customer_row(table, customer_id)
     if row is None:
@@ -117,7 +117,8 @@ def _card(tables: CustomerLake, table: ds.Dataset, model: Model, allowed: Permis
         timeline = lookup.timeline_rows(events, customer_id, timeline_length,
                                        None if allowed.admin else sorted(allowed.types))
         timeline = permitted_events(timeline, allowed)
-    return card_from_row(permitted_row(row, allowed, model), list(model.interactions), timeline)
+    card = card_from_row(permitted_row(row, allowed, model), list(model.interactions), timeline)
+    return card.model_copy(update={"withheld": withheld(row, allowed, model)})
 
 
 def _print_hits(hits: list[Hit], console: Console, as_json: bool, title: str) -> None:

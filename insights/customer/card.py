@@ -82,6 +82,7 @@ class Card(Frozen):
     interactions: dict[str, int]
     related: dict[str, list[dict[str, Any]]]
     timeline: list[Event]
+    withheld: list[str] = []  # what the principal's role does not show, each with the access.yaml key that would
 
     def as_json(self) -> dict[str, Any]:
         """The card as JSON values: ISO 8601 dates, null for a missing or not-a-number figure."""

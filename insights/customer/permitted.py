@@ -97,3 +97,29 @@ def permitted_hit(hit: Hit, columns: SearchColumns, allowed: Permissions, model:
 
     return replace(hit, name=shown("name", hit.name) or "", email=shown("email", hit.email),
                    phone=shown("phone", hit.phone), postcode=shown("postcode", hit.postcode))
+
+
+def withheld(row: dict[str, Any], allowed: Permissions, model: Model) -> list[str]:
+    """What permitted_row leaves out or masks of this row, each with the access.yaml key that would show it."""
+    if allowed.admin:
+        return []
+    primary, related, key = model.primary_profile, _related_types(model), f"roles.{allowed.role}"
+    attributes = [c for c in row if f"{c}{SOURCE_SUFFIX}" in row]
+    hidden = {
+        "the golden record": (key + ".profiles", [] if allowed.allows("types", primary) else [primary]),
+        "source records": (key + ".identity", [] if allowed.allows("identity") or not row.get("records") else ["all"]),
+        "KPIs": (key + ".kpis", [c.removeprefix(KPI_PREFIX) for c in row if c.startswith(KPI_PREFIX)
+                                  and not allowed.allows("kpis", c.removeprefix(KPI_PREFIX))]),
+        "interaction types": (key + ".interactions", [t for t in model.interactions if f"{t}{COUNT_SUFFIX}" in row
+                                                      and not allowed.allows("types", t)]),
+        "segments": (key + ".segments", [s["segment"] for s in row.get("segments") or []
+                                         if not allowed.allows("segments", s["segment"])]),
+        "scores": (key + ".predictions", [s["prediction"] for s in row.get("scores") or []
+                                          if not allowed.allows("predictions", s["prediction"])]),
+        "related profiles": (key + ".profiles", [c.removeprefix(RELATED_PREFIX) for c, t in related.items()
+                                                 if c in row and not allowed.allows("types", t)]),
+        "masked columns": (key + ".masks", [c for c in attributes if allowed.allows("types", primary)
+                                            and allowed.mask(primary, c)]),
+    }
+    return [f"{what} {names} ({where})" if names != ["all"] else f"{what} ({where})"
+            for what, (where, names) in hidden.items() if names]

@@ -83,6 +83,8 @@ def print_card(card: Card, console: Console) -> None:
     if card.related:
         console.print(_related(card))
     console.print(_timeline(card))
+    for note in card.withheld:
+        console.print(f"[dim]not shown to you: {note}[/dim]")
 
 
 def print_hits(hits: list[Hit], console: Console, title: str) -> None:

@@ -78,7 +78,7 @@ def row_of(lake: Path, customer_id: str) -> pd.Series:
 def test_admin_sees_the_whole_card_as_the_local_owner_does(workspace, lake):
     assert card(workspace, lake, "C0002", "--as", ADMIN) == card(workspace, lake, "C0002")
     full = card(workspace, lake, "C0002", "--as", ADMIN)
-    assert "support_case" in full["interactions"] and "support_cases" in full["kpis"]
+    assert "support_case" in full["interactions"] and "support_cases" in full["kpis"] and full["withheld"] == []
 
 
 def test_a_reader_sees_no_support_cases_nor_what_is_computed_from_them(workspace, lake):
@@ -91,6 +91,13 @@ def test_a_reader_sees_no_support_cases_nor_what_is_computed_from_them(workspace
     assert [s["segment"] for s in seen["segments"]] == [s["segment"] for s in row["segments"] if s["segment"] != "unhappy"]
     assert seen["scores"] == []  # churn_90d is fed by support cases too
     assert seen["profile"]["email"]["value"] == row["email"] and len(seen["records"]) == len(row["records"])
+    unhappy = [s["segment"] for s in row["segments"] if s["segment"] == "unhappy"]
+    assert seen["withheld"] == [
+        "KPIs ['support_cases'] (roles.reader.kpis)", "interaction types ['support_case'] (roles.reader.interactions)",
+        *([f"segments {unhappy} (roles.reader.segments)"] if unhappy else []),
+        "scores ['churn_90d'] (roles.reader.predictions)"]
+    text = run(workspace, lake, "customer", "C0001", "--as", READER).output
+    assert "not shown to you: scores ['churn_90d'] (roles.reader.predictions)" in text
 
 
 def test_a_longer_timeline_is_the_newest_granted_events(workspace, lake):
@@ -108,6 +115,7 @@ def test_a_masked_email_arrives_hashed_and_a_nulled_phone_as_null(workspace, lak
     assert seen["profile"]["phone"]["value"] is None and row["phone"] is not None
     assert seen["profile"]["first_name"]["value"] == row["first_name"]
     assert seen["records"] == []  # no identity grant
+    assert "masked columns ['email', 'phone'] (roles.marketing.masks)" in seen["withheld"]
 
 
 def test_the_salt_variable_wins_over_the_file(workspace, lake, monkeypatch):
