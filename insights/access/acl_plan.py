@@ -8,6 +8,7 @@ left alone and shown as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 from insights.access.acl import AclEntry, DirectoryAcl
 from schemas.access import AccessFile
@@ -37,13 +38,34 @@ class DirectoryChange:
         return ",".join(str(e) for e in [*kept, *self.grant])
 
 
+def _union(a: str, b: str) -> str:
+    """Two permission triplets together ('r--' and '--x' make 'r-x')."""
+    return "".join(x if x != "-" else y for x, y in zip(a or "---", b or "---", strict=True))
+
+
+def _masks(grant: list[AclEntry], now: dict[tuple[str, str, str], AclEntry]) -> list[AclEntry]:
+    """Mask entries widened to what the granted named entries need: the mask caps every named entry."""
+    masks = []
+    for scope in sorted({e.scope for e in grant}):
+        current = now.get((scope, "mask", ""))
+        had = current.permissions if current else "---"
+        needed = reduce(_union, (e.permissions for e in grant if e.scope == scope), had)
+        if current is None or needed != had:
+            masks.append(AclEntry(scope, "mask", "", needed))
+    return masks
+
+
 def plan_change(desired: DirectoryAcl, actual: list[AclEntry] | None, managed: set[str]) -> DirectoryChange:
-    """The change that makes a directory's ACL (None: the directory does not exist yet) match the desired one."""
+    """The change that makes a directory's ACL (None: the directory does not exist yet) match the desired one.
+
+    Granting a named entry also widens the mask of its scope, else the mask would cap what it grants.
+    """
     if actual is None:
         return DirectoryChange(desired, False, (), (), (), ())
     now = {e.key: e for e in actual}
     wanted = {e.key for e in desired.entries}
-    grant = tuple(e for e in desired.entries if now.get(e.key) != e)
+    named_grant = [e for e in desired.entries if now.get(e.key) != e]
+    grant = tuple(named_grant + _masks(named_grant, now))
     named = [e for e in actual if e.kind in NAMED and e.qualifier]
     revoke = tuple(e for e in named if e.qualifier in managed and e.key not in wanted)
     unmanaged = tuple(e for e in named if e.qualifier not in managed)
@@ -51,6 +73,8 @@ def plan_change(desired: DirectoryAcl, actual: list[AclEntry] | None, managed: s
 
 
 def _who(access: AccessFile, object_id: str) -> str:
+    if not object_id:
+        return "the mask, widened so the named entries take effect"
     principal = access.principals.get(object_id)
     return f"{principal.name or principal.kind} ({principal.role})" if principal else "not in access.yaml"
 

@@ -21,6 +21,7 @@ def lake_dirs() -> FakeDfs:
     acls = {path: BASE_ACL for path in ("", "retail", "retail/silver", "retail/gold", "retail/silver/purchase",
                                         "retail/silver/support_case")}
     acls["retail/gold/customer_360"] = f"{BASE_ACL},group:{MARKETING}:r-x,user:{STRANGER}:r-x"
+    acls["retail/silver/support_case"] = "user::rwx,group::r-x,mask::r--,other::---"  # a mask that would cap r-x
     return FakeDfs("lake", acls, files={"retail/silver/purchase": 3, "retail/gold/customer_360": 5})
 
 
@@ -91,6 +92,7 @@ def test_plan_prints_desired_against_actual(monkeypatch, workspace_dir):
     assert f"  - group:{MARKETING}  Campaign managers (marketing): its source records need identity" in out
     assert f"  = user:{STRANGER}:r-x  not in access.yaml: left as it is" in out
     assert f"  + default:group:{READER}:r-x  Customer analysts (reader)" in out
+    assert "  ~ mask::r-- -> r-x  the mask, widened so the named entries take effect" in out
     assert "retail/gold/kpis_customer" in out.splitlines()[-2]  # listed among those not in the lake yet
 
 
@@ -102,7 +104,12 @@ def test_apply_modifies_and_removes_recursively_and_sets_parents_alone(monkeypat
     recursive = {(s.path, s.query["mode"]): s for s in patches if s.query["action"] == "setAccessControlRecursive"}
     modify = recursive[("/lake/retail/silver/purchase", "modify")]
     desired = {d.path: d for d in desired_acls(retail, "retail")}
-    assert entries(modify.headers["x-ms-acl"]) == {str(e) for e in desired["retail/silver/purchase"].entries}
+    # The named entries, and a default mask so that the default named entries take effect.
+    assert entries(modify.headers["x-ms-acl"]) == {str(e) for e in desired["retail/silver/purchase"].entries} | {
+        "default:mask::r-x"}
+    cases = recursive[("/lake/retail/silver/support_case", "modify")].headers["x-ms-acl"]
+    assert {"mask::r-x", "default:mask::r-x", f"group:{ADMIN}:r-x"} <= entries(cases)
+    assert "mask::r-x" in dfs.acls["retail/silver/support_case"].split(",")
     assert recursive[("/lake/retail/gold/customer_360", "remove")].headers["x-ms-acl"] == f"group:{MARKETING}"
     assert ("/lake/retail/silver/support_case", "modify") in recursive
     parents = [s for s in patches if s.query == {"action": "setAccessControl"}]
