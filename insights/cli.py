@@ -62,9 +62,10 @@ def validate(workspace_dir: str) -> None:
     from insights.commands.context import command_environment, command_workspace
 
     ws = command_workspace(command_environment(workspace_dir, None))
+    access = f"; access.yaml: {len(ws.access.roles)} roles, {len(ws.access.principals)} principals" if ws.access else ""
     click.echo(
         f"workspace '{ws.name}' is valid: {len(ws.model.profiles)} profile types, "
-        f"{len(ws.model.interactions)} interaction types, {len(ws.sources)} sources"
+        f"{len(ws.model.interactions)} interaction types, {len(ws.sources)} sources{access}"
     )
 
 

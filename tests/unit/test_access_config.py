@@ -19,6 +19,15 @@ def broken(tmp_path, change) -> list[str]:
     return problems(folder)
 
 
+def test_validate_counts_roles_and_principals(workspace_dir):
+    from click.testing import CliRunner
+
+    from insights.cli import main
+
+    result = CliRunner().invoke(main, ["validate", str(workspace_dir)])
+    assert result.exit_code == 0 and "; access.yaml: 3 roles, 4 principals" in result.output
+
+
 def test_the_example_declares_admin_reader_and_a_masked_role(retail):
     roles = retail.access.roles
     assert roles["admin"].admin and not roles["reader"].admin
