@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,31 +24,27 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 GRANT_LISTS = ("profiles", "interactions", "kpis", "segments", "predictions")
 
 
+def _names(what: str, star: str) -> Any:
+    """A grant list: names of one kind of entity, or `["*"]`."""
+    return Field(default_factory=list, description=f'{what}; `["*"]` {star}')
+
+
 class Role(Strict):
     """What one role may read: admin, or grants on entities, with masked columns."""
 
     description: str = Field(default="", description="what the role is for")
     admin: bool = Field(default=False, description="everything, unmasked (no grants or masks beside it)")
-    profiles: list[str] = Field(
-        default_factory=list, description='profile types of model.yaml (silver/<type>); `["*"]` for all')
-    interactions: list[str] = Field(
-        default_factory=list,
-        description='interaction types of model.yaml (silver/<type>, the card\'s timeline and counts); `["*"]` for all')
-    kpis: list[str] = Field(
-        default_factory=list,
-        description='KPIs of kpis.yaml; `["*"]` for every KPI computed only from granted interactions')
-    segments: list[str] = Field(
-        default_factory=list,
-        description='segments of segments.yaml; `["*"]` for every segment whose rules use only granted data')
-    predictions: list[str] = Field(
-        default_factory=list,
-        description='predictions of predictions.yaml (gold/scores); `["*"]` for every one fed only by granted data')
-    identity: bool = Field(
-        default=False,
-        description="the identity tables (gold/customer_ids, identity_pairs, ...; the card's source records)")
-    customer_360: bool = Field(
-        default=False,
-        description="gold/customer_360: the customer card and search (its parts filtered by the other grants)")
+    profiles: list[str] = _names("profile types of model.yaml (silver/<type>)", "for all")
+    interactions: list[str] = _names("interaction types of model.yaml (silver/<type>, the card's timeline and "
+                                     "counts)", "for all")
+    kpis: list[str] = _names("KPIs of kpis.yaml", "for every KPI computed only from granted interactions")
+    segments: list[str] = _names("segments of segments.yaml", "for every segment whose rules use only granted data")
+    predictions: list[str] = _names("predictions of predictions.yaml (gold/scores)",
+                                    "for every one fed only by granted data")
+    identity: bool = Field(default=False, description="the identity tables (gold/customer_ids, identity_pairs, ...; "
+                           "the card's source records)")
+    customer_360: bool = Field(default=False, description="gold/customer_360: the customer card and search (its parts "
+                               "filtered by the other grants)")
     masks: dict[str, MaskKind | None] = Field(
         default_factory=dict,
         description="column -> `hash` (HMAC-SHA256 of the value with the salt, hex) or `null`; a bare attribute name "
