@@ -17,6 +17,8 @@ DOMAIN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
 # "now", "now+1d", "now-12h": a bound relative to the clock, resolved when a validation runs.
 _NOW = re.compile(r"^now(?:([+-])(\d+)([dh]))?$")
+# SQL that reads the clock: a query using it answers differently as time passes.
+_SQL_CLOCK = re.compile(r"\b(current_timestamp|current_date|localtimestamp|now\s*\(|unix_timestamp\s*\(\s*\))", re.I)
 # "previous", "previous-20%", "previous+100%": relative to the row count of the table's version
 # before the latest (Delta time travel); such expectations are skipped when there is none.
 _PREVIOUS = re.compile(r"^previous(?:([+-])(\d+(?:\.\d+)?)%)?$")
@@ -67,6 +69,12 @@ class ExpectationSpec(BaseModel):
     def needs_previous(self) -> bool:
         """Whether a kwarg is relative to the previous version's row count."""
         return any(isinstance(v, str) and _PREVIOUS.match(v.strip()) for v in self.kwargs.values())
+
+    @property
+    def needs_clock(self) -> bool:
+        """Whether the outcome depends on when it runs: a "now" bound, or SQL reading the clock."""
+        return any(isinstance(v, str) and (_NOW.match(v.strip()) or _SQL_CLOCK.search(v))
+                   for v in self.kwargs.values())
 
     @property
     def needs_lake(self) -> bool:

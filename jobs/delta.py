@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from delta.exceptions import (
@@ -29,6 +30,10 @@ CONFLICTS = (
     ProtocolChangedException, ConcurrentAppendException, ConcurrentDeleteReadException,
     ConcurrentDeleteDeleteException, ConcurrentTransactionException,
 )
+
+# Commit files are <20-digit version>.json; checkpoints and checksums share the prefix only.
+COMMIT_DIGITS = 20
+COMMIT_GLOB = "[0-9]" * COMMIT_DIGITS + ".json"
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -86,8 +91,33 @@ STATS_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class Commit:
+    """A table's newest commit: its version, and when its file was written (ms since the epoch)."""
+
+    version: int
+    written_at_ms: int
+
+
+def latest_commit(spark: SparkSession, path: str) -> Commit | None:
+    """The newest commit of a table, or None if there is no table.
+
+    Read from the names of the commit files in _delta_log (through the session's Hadoop file
+    system, so any lake root works): history(1) would parse the commit in a Spark job, and
+    every asset's metadata, skip decision and check asks for versions. The file's time tells a
+    table rebuilt from scratch (version 0 again) from the one it replaced.
+    """
+    jvm = spark.sparkContext._jvm  # noqa: SLF001
+    log_dir = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+    if not fs.exists(log_dir):
+        return None
+    commits = [Commit(int(status.getPath().getName()[:COMMIT_DIGITS]), status.getModificationTime())
+               for status in fs.globStatus(jvm.org.apache.hadoop.fs.Path(log_dir, COMMIT_GLOB)) or []]
+    return max(commits, key=lambda c: c.version) if commits else None
+
+
 def table_version(spark: SparkSession, path: str) -> int | None:
     """The latest committed version of a table, or None if there is no table."""
-    if not table_exists(spark, path):
-        return None
-    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    commit = latest_commit(spark, path)
+    return commit.version if commit is not None else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from jobs.delta import table_exists
+from jobs.delta import table_version
 from schemas.privacy import DEFAULT_RETENTION_HOURS
 from schemas.tables import Lake
 
@@ -48,10 +48,8 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[LakeTable]:
 
 def previous_row_count(spark: SparkSession, path: str) -> int | None:
     """Rows of the version before the latest (time travel), or None when there is none."""
-    if not table_exists(spark, path):
-        return None
-    latest = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
-    if latest == 0:
+    latest = table_version(spark, path)
+    if not latest:  # no table, or only version 0
         return None
     return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count()
 

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.conform import conform_source
-from jobs.delta import read_table, stats_only_on
+from jobs.delta import read_table, stats_only_on, table_version
 from jobs.writes import create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
@@ -148,7 +148,7 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
     if read_table(spark, path) is None:
         create_silver_table(spark, path, latest.schema)
     target = DeltaTable.forPath(spark, path)
-    before = _version(target)
+    before = table_version(spark, path)
     # A concurrent run merging the same records wins or loses as a whole; the loser re-merges,
     # and the row-hash condition makes that a no-op for records the winner already wrote.
     merge(spark, path, lambda table: (
@@ -158,8 +158,9 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
         .whenNotMatchedInsertAll()
         .withSchemaEvolution()
     ))
-    last = target.history(1).select("version", "operationMetrics").first()
-    metrics = (last["operationMetrics"] or {}) if last["version"] != before else {}
+    metrics = {}
+    if table_version(spark, path) != before:  # the merge committed: its counts are in its commit
+        metrics = target.history(1).select("operationMetrics").first()[0] or {}
     return SilverResult(
         table=table,
         rows_read=int(metrics.get("numSourceRows", 0)),
@@ -168,6 +169,3 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
         rows_total=spark.read.format("delta").load(path).count(),
     )
 
-
-def _version(table: DeltaTable) -> int:
-    return table.history(1).select("version").first()[0]

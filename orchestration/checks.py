@@ -8,6 +8,9 @@ and both show samples of the failing rows in their metadata.
 Every gold asset of the graph gets a check: the gold template plus its gold_<name>.yaml.
 Interaction tables' referential checks run as a third, non-blocking check
 (`quality_references`) that waits for the profile tables it reads.
+
+A check whose table, referenced tables and suite are unchanged since its last pass reports
+that pass again instead of validating (orchestration/check_reuse.py).
 """
 
 from datetime import datetime, timezone
@@ -20,6 +23,7 @@ from expectations.runner import validate
 from jobs.delta import read_table
 from jobs.lake import previous_row_count
 from orchestration.assets.common import asset_key
+from orchestration.check_reuse import VALIDATION_KEY, last_pass, reused, validation_key
 from orchestration.resources import LakeResource, SparkResource
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
@@ -79,6 +83,13 @@ def _table_check(layer: str, name: str, suite: TableSuite) -> dg.AssetChecksDefi
         ],
     )
     def check(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
+        checks = [dg.AssetCheckKey(key, GATE), dg.AssetCheckKey(key, WARNINGS)]
+        unchanged = validation_key(spark.session(), lake.lake.path(layer, name), suite, [])
+        last = last_pass(context.instance, checks, unchanged)
+        if last is not None:
+            context.log.info(f"{layer}/{name}: table and suite unchanged since run {last.run_id}, which passed")
+            yield from (reused(c, last) for c in checks)
+            return
         report, validation = _validate(spark, lake, layer, name, suite)
         if report is None:
             yield dg.AssetCheckResult(check_name=GATE, asset_key=key, passed=False,
@@ -87,8 +98,8 @@ def _table_check(layer: str, name: str, suite: TableSuite) -> dg.AssetChecksDefi
             yield dg.AssetCheckResult(check_name=WARNINGS, asset_key=key, passed=True)
             return
         context.log.info(report.summary())
-        yield _result(GATE, key, report, report.errors, dg.AssetCheckSeverity.ERROR, validation)
-        yield _result(WARNINGS, key, report, report.warnings, dg.AssetCheckSeverity.WARN, validation)
+        yield _result(GATE, key, report, report.errors, dg.AssetCheckSeverity.ERROR, validation, unchanged)
+        yield _result(WARNINGS, key, report, report.warnings, dg.AssetCheckSeverity.WARN, validation, unchanged)
 
     return check
 
@@ -103,12 +114,19 @@ def _references_check(name: str, suite: TableSuite, deps: list[dg.AssetKey]) -> 
         description=f"links point at existing records of {', '.join('/'.join(d.path) for d in deps)}",
     )
     def check(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
+        this = dg.AssetCheckKey(key, REFERENCES)
+        reads = [lake.lake.path(*dep.path) for dep in deps]
+        unchanged = validation_key(spark.session(), lake.lake.path(SILVER, name), suite, reads)
+        last = last_pass(context.instance, [this], unchanged)
+        if last is not None:
+            context.log.info(f"{SILVER}/{name}: it and {len(reads)} referenced tables unchanged since run {last.run_id}")
+            return reused(this, last)
         report, validation = _validate(spark, lake, SILVER, name, suite)
         if report is None:
             return dg.AssetCheckResult(passed=False, metadata={"reason": "table does not exist"})
         failed = report.errors + report.warnings
         severity = dg.AssetCheckSeverity.ERROR if report.errors else dg.AssetCheckSeverity.WARN
-        return _result(REFERENCES, key, report, failed, severity, validation)
+        return _result(REFERENCES, key, report, failed, severity, validation, unchanged)
 
     return check
 
@@ -128,7 +146,9 @@ def _validate(spark: SparkResource, lake: LakeResource, layer: str, name: str, s
 
 
 def _result(name: str, key: dg.AssetKey, report: ValidationReport, failed: list,
-            severity: dg.AssetCheckSeverity, validation: ValidationContext) -> dg.AssetCheckResult:
+            severity: dg.AssetCheckSeverity, validation: ValidationContext,
+            unchanged: str | None) -> dg.AssetCheckResult:
+    reuse = {VALIDATION_KEY: unchanged} if unchanged is not None else {}
     return dg.AssetCheckResult(
         check_name=name,
         asset_key=key,
@@ -140,7 +160,7 @@ def _result(name: str, key: dg.AssetKey, report: ValidationReport, failed: list,
             "previous_version_rows": validation.previous_rows if validation.previous_rows is not None else -1,
             "results": dg.MetadataValue.md(report.to_markdown()),
             "failing_rows": dg.MetadataValue.json(failing_rows(failed)),
-        },
+        } | reuse,
     )
 
 

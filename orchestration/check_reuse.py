@@ -1,0 +1,77 @@
+"""A table nobody changed, checked by an unchanged suite, passes again: reuse the last pass.
+
+A run with no new data re-checks every silver and gold table, and on a lake that is most of
+such a run's Spark work. What a validation's outcome depends on is written into its
+metadata (`validation_key`): the table's path, its newest commit (version and when that
+commit was written, so a table rebuilt from scratch is not mistaken for the old one), the
+newest commits of the tables its queries read, and the suite itself. When the last completed
+evaluations of the check passed with the same key, the check reports that pass again
+(`reused_from_run` names the run that validated). Suites with clock-relative bounds
+("now+1d") depend on when they run and are always validated; so is anything that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from pyspark.sql import SparkSession
+
+from expectations import TableSuite
+from jobs.built_from import definition_hash
+from jobs.delta import latest_commit
+
+VALIDATION_KEY = "validation_key"
+REUSED_FROM = "reused_from_run"
+_COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+
+
+@dataclass(frozen=True)
+class Reusable:
+    """The metadata each check reported last time, by check name, and the run that validated."""
+
+    metadata: dict[str, dict[str, Any]]
+    run_id: str
+
+
+def validation_key(spark: SparkSession, path: str, suite: TableSuite, reads: list[str]) -> str | None:
+    """What the validation's outcome depends on, hashed; None when it also depends on the clock."""
+    if any(e.needs_clock for e in suite.expectations):
+        return None
+    commits = {p: latest_commit(spark, p) for p in [path, *reads]}
+    if commits[path] is None:
+        return None
+    return definition_hash({
+        "path": path,
+        "commits": {p: (c.version, c.written_at_ms) if c else None for p, c in commits.items()},
+        "suite": suite.model_dump(mode="json"),
+    })
+
+
+def last_pass(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey], key: str | None) -> Reusable | None:
+    """The last completed evaluations of these checks, when every one passed under this key."""
+    if key is None:
+        return None
+    found: dict[str, dict[str, Any]] = {}
+    runs = set()
+    for check in keys:
+        records = instance.event_log_storage.get_asset_check_execution_history(check, limit=1, status=_COMPLETED)
+        if not records or records[0].status != AssetCheckExecutionRecordStatus.SUCCEEDED:
+            return None
+        evaluation = records[0].event.dagster_event.event_specific_data
+        metadata = {name: value.value for name, value in evaluation.metadata.items()}
+        if metadata.get(VALIDATION_KEY) != key:
+            return None
+        found[check.name] = evaluation.metadata
+        runs.add(metadata.get(REUSED_FROM) or records[0].run_id)
+    if len(runs) != 1:
+        return None
+    return Reusable(found, runs.pop())
+
+
+def reused(check: dg.AssetCheckKey, last: Reusable) -> dg.AssetCheckResult:
+    """The pass reported again, saying which run validated it."""
+    metadata = dict(last.metadata[check.name]) | {REUSED_FROM: dg.MetadataValue.text(last.run_id)}
+    return dg.AssetCheckResult(check_name=check.name, asset_key=check.asset_key, passed=True, metadata=metadata)

@@ -1,0 +1,62 @@
+"""A check on an unchanged table and suite reuses its last pass; any change validates again.
+
+A real Dagster materialisation of a gold table's quality checks over a Delta table, three
+times on one instance: the second finds nothing changed, the third follows a new commit.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from expectations import TableSuite
+from expectations.spec import ExpectationSpec
+from orchestration.check_reuse import REUSED_FROM, VALIDATION_KEY
+from orchestration.checks import GATE, _table_check
+from orchestration.resources import LakeResource, SparkResource
+from schemas.tables import GOLD
+
+ROWS = ExpectationSpec(type="expect_table_row_count_to_be_between", severity="error",
+                       kwargs={"min_value": 1, "max_value": 10})
+
+
+def _evaluate(instance, lake: str, suite: TableSuite) -> dict:
+    check = _table_check(GOLD, "tiny", suite)
+    result = dg.materialize([check], instance=instance, resources={
+        "spark": SparkResource(profile="test"), "lake": LakeResource(root=lake)})
+    assert result.success
+    [gate] = [e for e in result.get_asset_check_evaluations() if e.check_name == GATE]
+    return {"run": result.run_id, "passed": gate.passed,
+            **{k: v.value for k, v in gate.metadata.items() if k in (VALIDATION_KEY, REUSED_FROM, "rows")}}
+
+
+def test_unchanged_reuses_the_pass_and_a_commit_or_a_suite_change_validates(spark, tmp_path):
+    lake, instance = str(tmp_path / "lake"), dg.DagsterInstance.ephemeral()
+    path = f"{lake}/{GOLD}/tiny"
+    spark.range(3).write.format("delta").save(path)
+    suite = TableSuite(name="gold_tiny", expectations=[ROWS])
+
+    first = _evaluate(instance, lake, suite)
+    assert first["passed"] and first["rows"] == 3 and REUSED_FROM not in first
+    second = _evaluate(instance, lake, suite)
+    assert second[REUSED_FROM] == first["run"] and second[VALIDATION_KEY] == first[VALIDATION_KEY]
+    assert _evaluate(instance, lake, suite)[REUSED_FROM] == first["run"]  # a reuse of a reuse names the validating run
+
+    spark.range(12).write.format("delta").mode("overwrite").save(path)  # too many rows now
+    changed = _evaluate(instance, lake, suite)
+    assert not changed["passed"] and changed["rows"] == 12 and REUSED_FROM not in changed
+    assert not _evaluate(instance, lake, suite)["passed"]  # a failure is never reused
+
+    looser = TableSuite(name="gold_tiny", expectations=[ROWS.model_copy(update={"kwargs": {"min_value": 1}})])
+    relaxed = _evaluate(instance, lake, looser)
+    assert relaxed["passed"] and REUSED_FROM not in relaxed
+
+
+def test_a_suite_reading_the_clock_is_always_validated(spark, tmp_path):
+    lake, instance = str(tmp_path / "lake"), dg.DagsterInstance.ephemeral()
+    spark.sql("SELECT timestamp'2020-01-01 00:00:00' AS at").write.format("delta").save(f"{lake}/{GOLD}/tiny")
+    clock = ExpectationSpec(type="expect_column_max_to_be_between", severity="error",
+                            kwargs={"column": "at", "max_value": "now+1d"})
+    assert clock.needs_clock
+    suite = TableSuite(name="gold_tiny", expectations=[ROWS, clock])
+    runs = [_evaluate(instance, lake, suite) for _ in range(2)]
+    assert all(r["passed"] and REUSED_FROM not in r and VALIDATION_KEY not in r for r in runs)
