@@ -18,7 +18,7 @@ DOMAIN_KWARGS = ("column", "column_A", "column_B", "column_list")
 # "now", "now+1d", "now-12h": a bound relative to the clock, resolved when a validation runs.
 _NOW = re.compile(r"^now(?:([+-])(\d+)([dh]))?$")
 # SQL that reads the clock: a query using it answers differently as time passes.
-_SQL_CLOCK = re.compile(r"\b(current_timestamp|current_date|localtimestamp|now\s*\(|unix_timestamp\s*\(\s*\))", re.I)
+_SQL_CLOCK = re.compile(r"\b(current_timestamp|current_date|localtimestamp|now\s*\(|unix_timestamp\s*\(\s*\))", re.IGNORECASE)
 # "previous", "previous-20%", "previous+100%": relative to the row count of the table's version
 # before the latest (Delta time travel); such expectations are skipped when there is none.
 _PREVIOUS = re.compile(r"^previous(?:([+-])(\d+(?:\.\d+)?)%)?$")

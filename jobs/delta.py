@@ -107,9 +107,9 @@ def latest_commit(spark: SparkSession, path: str) -> Commit | None:
     every asset's metadata, skip decision and check asks for versions. The file's time tells a
     table rebuilt from scratch (version 0 again) from the one it replaced.
     """
-    jvm = spark.sparkContext._jvm  # noqa: SLF001
+    jvm = spark.sparkContext._jvm
     log_dir = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
-    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     if not fs.exists(log_dir):
         return None
     commits = [Commit(int(status.getPath().getName()[:COMMIT_DIGITS]), status.getModificationTime())

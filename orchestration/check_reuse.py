@@ -71,6 +71,17 @@ def last_pass(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey], key: s
     return Reusable(found, runs.pop())
 
 
+def previous_pass(context: dg.AssetCheckExecutionContext, spark: SparkSession, path: str, suite: TableSuite,
+                  checks: list[dg.AssetCheckKey], reads: list[str]) -> tuple[str | None, Reusable | None]:
+    """This validation's key, and the last pass under it when there is one (said in the log)."""
+    key = validation_key(spark, path, suite, reads)
+    last = last_pass(context.instance, checks, key)
+    if last is not None:
+        context.log.info(f"{path} and {len(reads)} tables it reads: unchanged, as is the suite, "
+                         f"since run {last.run_id}, which passed")
+    return key, last
+
+
 def reused(check: dg.AssetCheckKey, last: Reusable) -> dg.AssetCheckResult:
     """The pass reported again, saying which run validated it."""
     metadata = dict(last.metadata[check.name]) | {REUSED_FROM: dg.MetadataValue.text(last.run_id)}

@@ -23,7 +23,7 @@ from expectations.runner import validate
 from jobs.delta import read_table
 from jobs.lake import previous_row_count
 from orchestration.assets.common import asset_key
-from orchestration.check_reuse import VALIDATION_KEY, last_pass, reused, validation_key
+from orchestration.check_reuse import VALIDATION_KEY, previous_pass, reused
 from orchestration.resources import LakeResource, SparkResource
 from schemas.tables import GOLD, SILVER
 from schemas.workspace import Workspace
@@ -84,10 +84,8 @@ def _table_check(layer: str, name: str, suite: TableSuite) -> dg.AssetChecksDefi
     )
     def check(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
         checks = [dg.AssetCheckKey(key, GATE), dg.AssetCheckKey(key, WARNINGS)]
-        unchanged = validation_key(spark.session(), lake.lake.path(layer, name), suite, [])
-        last = last_pass(context.instance, checks, unchanged)
+        unchanged, last = previous_pass(context, spark.session(), lake.lake.path(layer, name), suite, checks, [])
         if last is not None:
-            context.log.info(f"{layer}/{name}: table and suite unchanged since run {last.run_id}, which passed")
             yield from (reused(c, last) for c in checks)
             return
         report, validation = _validate(spark, lake, layer, name, suite)
@@ -116,10 +114,8 @@ def _references_check(name: str, suite: TableSuite, deps: list[dg.AssetKey]) -> 
     def check(context: dg.AssetCheckExecutionContext, spark: SparkResource, lake: LakeResource):
         this = dg.AssetCheckKey(key, REFERENCES)
         reads = [lake.lake.path(*dep.path) for dep in deps]
-        unchanged = validation_key(spark.session(), lake.lake.path(SILVER, name), suite, reads)
-        last = last_pass(context.instance, [this], unchanged)
+        unchanged, last = previous_pass(context, spark.session(), lake.lake.path(SILVER, name), suite, [this], reads)
         if last is not None:
-            context.log.info(f"{SILVER}/{name}: it and {len(reads)} referenced tables unchanged since run {last.run_id}")
             return reused(this, last)
         report, validation = _validate(spark, lake, SILVER, name, suite)
         if report is None:
