@@ -12,6 +12,11 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export GX_ANALYTICS_ENABLED := False
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
+# Python caches compiled modules (__pycache__, git-ignored) even where the shell says not to:
+# without the cache every process (pytest, the Spark drivers tests start, each Spark Python
+# worker) compiles dagster, mlflow, pandas and phonenumbers from source again: measured 12.4 s
+# against 5.4 s of CPU to import the pipeline, 3.5 s against 1.0 s for a Python worker.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install browser run test ui data clean bench mlflow-ui bench-deps
 
