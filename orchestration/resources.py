@@ -11,12 +11,17 @@ from schemas.tables import Lake
 
 
 class SparkResource(dg.ConfigurableResource):
-    """The process's SparkSession, built from a named profile in infra/spark."""
+    """The process's SparkSession, built from a named profile in infra/spark.
+
+    An abfss:// lake_root makes the session reach it; the credentials are read from the environment when the
+    session starts, never kept in this resource's config (which the Dagster UI shows).
+    """
 
     profile: str = "local"
+    lake_root: str | None = None
 
     def session(self) -> SparkSession:
-        return get_spark(self.profile)
+        return get_spark(self.profile, lake_root=self.lake_root)
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -47,7 +52,7 @@ class MLflowResource(dg.ConfigurableResource):
 def environment_resources(env: Environment) -> dict[str, dg.ConfigurableResource]:
     """The resources every asset shares, pointed where the environment says."""
     return {
-        "spark": SparkResource(profile=env.spark_profile),
+        "spark": SparkResource(profile=env.spark_profile, lake_root=env.lake_root),
         "lake": LakeResource(root=env.lake_root),
         "mlflow": MLflowResource(tracking_uri=env.mlflow_uri, lake_root=env.lake_root),
     }
