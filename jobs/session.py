@@ -57,7 +57,6 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", 
         )
     builder = SparkSession.builder.appName(app_name).master(chosen.master)
     conf = session_conf(chosen, lake_access(lake_root))
-    log.debug("Spark settings: %s", redact_settings(conf))
     for key, value in conf.items():
         builder = builder.config(key, value)
     jvm_log = Path(tempfile.gettempdir()) / f"customer-insights-spark-{os.getpid()}.log"
@@ -100,7 +99,9 @@ def session_conf(profile: SparkProfile, lake: AbfsLake | None = None) -> dict[st
             packages.append(hadoop_azure_package())
     if packages:
         conf["spark.jars.packages"] = ",".join(packages)
-    return conf | profile.conf
+    conf |= profile.conf
+    log.debug("Spark settings of profile %s: %s", profile.name, redact_settings(conf))
+    return conf
 
 
 def ivy_jar_dir() -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from schemas.azure_credentials import (
     AZURE_VARIABLES,
@@ -17,6 +17,7 @@ from schemas.azure_credentials import (
     object_store_options,
 )
 from schemas.loader import load_workspace
+from schemas.redaction import redact_uri
 from schemas.spark_profile import SparkProfileError, load_profile
 from schemas.workspace import Workspace
 
@@ -115,6 +116,21 @@ class Environment(BaseModel):
         except SparkProfileError as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @field_serializer("lake_root", "mlflow_uri")
+    def _without_passwords(self, value: str | None) -> str | None:
+        """Dumped (logs, JSON, metadata) without a password or SAS signature; the attribute keeps the real URI."""
+        return redact_uri(value) if value else value
+
+    def __repr_args__(self) -> Any:
+        """The repr masks what the dump masks (a database password in INSIGHTS_MLFLOW_URI)."""
+        for name, value in super().__repr_args__():
+            yield name, redact_uri(value) if name in ("lake_root", "mlflow_uri") and value else value
+
+    def reads_variable(self, field: str, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the field's value is what its variable holds now (then a resource can name the variable instead)."""
+        environ = os.environ if environ is None else environ
+        return environ.get(VARIABLES[field]) == getattr(self, field)
 
     @model_validator(mode="after")
     def _remote_lake_needs_mlflow(self) -> Environment:

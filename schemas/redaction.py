@@ -31,6 +31,7 @@ def redact_uri(uri: str) -> str:
         netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     secret = [k.lower() == "sig" or bool(_SECRET.search(k)) for k, _ in pairs]
-    query = urlencode([(k, MASK if s else v) for (k, v), s in zip(pairs, secret, strict=True)], safe="*()/:") \
-        if any(secret) else parts.query
+    if netloc == parts.netloc and not any(secret):
+        return uri  # unchanged, exactly (urlunsplit would rewrite sqlite:////abs/path)
+    query = urlencode([(k, MASK if s else v) for (k, v), s in zip(pairs, secret, strict=True)], safe="*()/:")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
