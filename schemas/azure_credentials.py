@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from schemas.redaction import redact_uri
+
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com/"
 
 # Each field and the variable it is read from: azure-identity's names, plus the SAS token (as the az CLI
@@ -50,7 +52,7 @@ REQUIRED = {
 class AbfssRoot(BaseModel):
     """An abfss:// URI split as ADLS Gen2 names it: the container (file system), the account's host, the folder."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=True)
 
     container: str
     host: str = Field(description="<account>.dfs.core.windows.net, the key hadoop-azure's per-account settings end in")
@@ -61,7 +63,7 @@ class AbfssRoot(BaseModel):
         """abfss://<container>@<account>.dfs.core.windows.net/<folder>, or ValueError saying what is expected."""
         parsed = urlparse(uri)
         if parsed.scheme not in ("abfss", "abfs") or "@" not in parsed.netloc or parsed.query:
-            raise ValueError(f"'{uri}' is not an ADLS Gen2 location: expected "
+            raise ValueError(f"'{redact_uri(uri)}' is not an ADLS Gen2 location: expected "
                              "abfss://<container>@<account>.dfs.core.windows.net/<folder> (no query string)")
         container, host = parsed.netloc.split("@", 1)
         return cls(container=container, host=host, folder=parsed.path.strip("/"))
@@ -75,7 +77,7 @@ class AbfssRoot(BaseModel):
 class AzureCredentials(BaseModel):
     """One authentication method and what it needs; each missing value is named by its variable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=True)
 
     method: AuthMethod
     client_id: str | None = None

@@ -85,7 +85,7 @@ def delta_storage_options(path: str, environ: Mapping[str, str] | None = None) -
 class Environment(BaseModel):
     """One deployment: workspace, lake root, data root override, Spark profile, MLflow store, Dagster home."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=True)  # URIs can hold secrets
 
     workspace_dir: str = Field(description="the workspace folder of YAML files")
     lake_root: str = Field(description="a local folder (made absolute) or a URI such as abfss://...")

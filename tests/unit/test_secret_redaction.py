@@ -22,7 +22,7 @@ from jobs.abfs import REDACTION_REGEX, SQL_OPTIONS_REDACTION_REGEX
 from jobs.session import lake_access, session_conf
 from orchestration.build import build_definitions
 from schemas.azure_credentials import AZURE_VARIABLES
-from schemas.environment import VARIABLES, Environment
+from schemas.environment import VARIABLES, Environment, InvalidEnvironment
 from schemas.redaction import MASK, redact_settings, redact_uri
 from schemas.spark_profile import load_profile
 
@@ -105,6 +105,15 @@ def test_the_mlflow_resource_still_reaches_the_store_it_names(secret_env):
     defs = build_definitions(secret_env.load_workspace(sections=False), secret_env)
     mlflow = defs.resources["mlflow"]
     assert mlflow.process_config_and_initialize().tracking_uri == secret_env.mlflow_uri
+
+
+def test_a_sas_put_into_the_lake_root_is_refused_without_repeating_it(monkeypatch):
+    monkeypatch.setenv("INSIGHTS_MLFLOW_URI", "http://mlflow:5000")
+    lake = f"{LAKE}?sv=2024-11-04&sig={SAS_SIGNATURE}"
+    with pytest.raises(InvalidEnvironment, match="is not an ADLS Gen2 location") as raised:
+        Environment.from_env(workspace_dir=str(RETAIL), lake_root=lake)
+    _nowhere(str(raised.value))
+    _nowhere(str(raised.value.__cause__))  # the validation error a traceback shows below it
 
 
 def test_uris_lose_passwords_and_sas_signatures_only():
