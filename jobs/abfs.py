@@ -1,8 +1,9 @@
 """Spark on an abfss:// lake: the hadoop-azure jar matching pyspark's Hadoop, its auth settings, and redaction.
 
 Property names are hadoop-azure 3.5.0's (org.apache.hadoop.fs.azurebfs.constants.ConfigurationKeys, and
-AbfsConfiguration.getTokenProvider / getSASTokenProvider for which each provider requires). Each is set
-for the lake's account only (the key ends in <account>.dfs.core.windows.net), through spark.hadoop.*.
+AbfsConfiguration.getTokenProvider / getSASTokenProvider for which each provider requires), through spark.hadoop.*.
+An identity (OAuth) is set for every account, so sources in other accounts are read as the same identity;
+a SAS belongs to one account, so it is set for the lake's (the key ends in <account>.dfs.core.windows.net).
 """
 
 from __future__ import annotations
@@ -53,13 +54,13 @@ def redaction_conf() -> dict[str, str]:
 
 
 def abfs_conf(root: AbfssRoot, credentials: AzureCredentials) -> dict[str, str]:
-    """spark.hadoop.fs.azure.* for the lake's account, authenticated by the chosen method."""
-    settings = {"fs.azure.account.auth.type": "SAS" if credentials.method is AuthMethod.SAS else "OAuth"}
-    if credentials.method is AuthMethod.SAS:
-        assert credentials.sas_token is not None  # the model requires it
-        settings["fs.azure.sas.fixed.token"] = credentials.sas_token.get_secret_value().lstrip("?")
-    else:
-        settings |= _oauth_settings(credentials)
+    """spark.hadoop.fs.azure.* authenticated by the chosen method: an identity for every account, a SAS for the lake's."""
+    if credentials.method is not AuthMethod.SAS:
+        settings = {"fs.azure.account.auth.type": "OAuth"} | _oauth_settings(credentials)
+        return {f"spark.hadoop.{key}": value for key, value in settings.items()}
+    assert credentials.sas_token is not None  # the model requires it
+    settings = {"fs.azure.account.auth.type": "SAS",
+                "fs.azure.sas.fixed.token": credentials.sas_token.get_secret_value().lstrip("?")}
     return {f"spark.hadoop.{key}.{root.host}": value for key, value in settings.items()}
 
 

@@ -55,11 +55,12 @@ def fetched(monkeypatch):
 
 
 def _azure(conf: dict[str, str]) -> dict[str, str]:
-    """The fs.azure.* settings of conf, without the spark.hadoop. prefix and the account suffix."""
-    suffix = f".{HOST}"
-    found = {k.removeprefix("spark.hadoop.").removesuffix(suffix): v for k, v in conf.items() if "fs.azure" in k}
-    assert all(k.startswith("spark.hadoop.fs.azure.") and k.endswith(suffix) for k in conf if "fs.azure" in k)
-    return found
+    """The fs.azure.* settings of conf without the spark.hadoop. prefix: a SAS's for the lake's account, else for all."""
+    keys = [k for k in conf if "fs.azure" in k]
+    assert all(k.startswith("spark.hadoop.fs.azure.") for k in keys)
+    sas = conf.get(f"spark.hadoop.{AUTH}.{HOST}") == "SAS"
+    assert all(k.endswith(f".{HOST}") == sas for k in keys)  # a SAS is one account's; an identity every account's
+    return {k.removeprefix("spark.hadoop.").removesuffix(f".{HOST}"): conf[k] for k in keys}
 
 
 @pytest.mark.parametrize("method", METHODS)
