@@ -100,12 +100,20 @@ class AzureCredentials(BaseModel):
         return self.authority_host.rstrip("/") + "/"
 
     def token_credential(self) -> Any:
-        """What azure-storage clients take: the SAS token, else DefaultAzureCredential (it reads the same variables)."""
+        """What azure-storage clients take: the SAS token, else DefaultAzureCredential on the chosen identity only.
+
+        It reads the same variables; the identities not chosen are left out so it cannot pick another one than
+        Spark does (developer sign-ins such as `az login` stay, after it).
+        """
         if self.method is AuthMethod.SAS and self.sas_token is not None:
             return self.sas_token.get_secret_value()
-        from azure.identity import DefaultAzureCredential  # AZURE_CLIENT_ID also picks a user-assigned identity
+        from azure.identity import DefaultAzureCredential
 
-        return DefaultAzureCredential()
+        return DefaultAzureCredential(
+            exclude_environment_credential=self.method is not AuthMethod.SERVICE_PRINCIPAL,
+            exclude_workload_identity_credential=self.method is not AuthMethod.WORKLOAD_IDENTITY,
+            exclude_managed_identity_credential=self.method is not AuthMethod.MANAGED_IDENTITY,
+        )
 
 
 def infer_method(values: Mapping[str, str]) -> AuthMethod:

@@ -140,3 +140,23 @@ def test_delta_rs_asks_the_managed_identity_endpoint_for_the_client(loopback, mo
     method, path, _ = seen[0]
     assert method == "GET" and urlsplit(path).path == "/msi/token"
     assert parse_qs(urlsplit(path).query)["client_id"] == ["user-assigned"]
+
+
+@pytest.mark.parametrize("variables,first", [
+    (SP, "EnvironmentCredential"),
+    ({"AZURE_CLIENT_ID": "cid", "AZURE_TENANT_ID": "tid", "AZURE_FEDERATED_TOKEN_FILE": "/t"}, "WorkloadIdentityCredential"),
+    (SP | {"INSIGHTS_AZURE_AUTH": "managed_identity"}, "ManagedIdentityCredential"),
+])
+def test_python_clients_get_the_same_identity_as_spark(monkeypatch, variables, first):
+    for variable in AZURE_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    chain = [type(c).__name__ for c in azure_credentials().token_credential().credentials]
+    assert chain[0] == first  # DefaultAzureCredential tries the chosen identity first ...
+    others = {"EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential"} - {first}
+    assert not others & set(chain)  # ... and never another identity
+
+
+def test_python_clients_get_the_sas_itself():
+    assert azure_credentials({"AZURE_STORAGE_SAS_TOKEN": "sv=1&sig=x"}).token_credential() == "sv=1&sig=x"
