@@ -25,7 +25,7 @@ def main() -> None:
 def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None) -> None:
     """Materialise the asset graph of a workspace with a live progress display, then print what was written."""
     from insights.commands.context import command_environment
-    from insights.environment import prepare_dagster_home
+    from insights.environment import describe_environment, prepare_dagster_home
     from schemas.errors import WorkspaceError
 
     env = command_environment(workspace_dir, lake, profile)
@@ -34,7 +34,7 @@ def run(workspace_dir: str | None, lake: str | None, select: str | None, profile
     from insights.run import execute_plan, plan_run
     from insights.selection import SelectionError
 
-    click.echo(f"workspace {env.workspace_dir}\nlake      {env.lake_root}\nspark     {env.spark_profile}")
+    click.echo(describe_environment(env))
     try:
         plan = plan_run(env, select)
     except WorkspaceError as exc:

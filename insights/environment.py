@@ -8,6 +8,7 @@ from pathlib import Path
 
 from infra import DAGSTER_DIR
 from schemas.environment import Environment
+from schemas.redaction import redact_uri
 
 
 def prepare_dagster_home(env: Environment) -> Path:
@@ -19,3 +20,14 @@ def prepare_dagster_home(env: Environment) -> Path:
         shutil.copy(DAGSTER_DIR / "dagster.yaml", config)
     os.environ["DAGSTER_HOME"] = str(home)  # DagsterInstance.get() finds its instance here
     return home
+
+
+def describe_environment(env: Environment) -> str:
+    """Where a run points, as `insights run` prints it: URIs without passwords or SAS signatures, no secret."""
+    lines = [f"workspace {env.workspace_dir}", f"lake      {redact_uri(env.lake_root)}", f"spark     {env.spark_profile}"]
+    if env.mlflow_uri:
+        lines.append(f"mlflow    {redact_uri(env.mlflow_uri)}")
+    if env.azure is not None:
+        client = f" (client {env.azure.client_id})" if env.azure.client_id else ""
+        lines.append(f"azure     {env.azure.method.value}{client}")
+    return "\n".join(lines)

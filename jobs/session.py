@@ -15,6 +15,9 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from jobs.abfs import AbfsLake, hadoop_azure_package, redaction_conf
+from schemas.environment import azure_credentials, is_abfss
+from schemas.redaction import redact_settings
 from schemas.spark_profile import SparkProfile, load_profile
 
 log = logging.getLogger(__name__)
@@ -32,8 +35,17 @@ def delta_package() -> str:
     return f"io.delta:delta-spark_{spark_minor}_2.13:{version('delta-spark')}"
 
 
-def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights") -> SparkSession:
-    """The process's SparkSession: the active one if any, else a new one from the profile (or its name)."""
+def lake_access(lake_root: str | None) -> AbfsLake | None:
+    """What an abfss:// lake root needs in the session (credentials from the environment), None for other roots."""
+    return AbfsLake.of(lake_root, azure_credentials()) if lake_root and is_abfss(lake_root) else None
+
+
+def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", lake_root: str | None = None,
+              ) -> SparkSession:
+    """The process's SparkSession: the active one if any, else a new one from the profile (or its name).
+
+    An abfss:// lake_root adds hadoop-azure and the account's credentials, read from the environment now.
+    """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -44,7 +56,8 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights") 
             "but none is active in this process"
         )
     builder = SparkSession.builder.appName(app_name).master(chosen.master)
-    for key, value in session_conf(chosen).items():
+    conf = session_conf(chosen, lake_access(lake_root))
+    for key, value in conf.items():
         builder = builder.config(key, value)
     jvm_log = Path(tempfile.gettempdir()) / f"customer-insights-spark-{os.getpid()}.log"
     log.info("starting Spark (profile %s, master %s; JVM output in %s)", chosen.name, chosen.master, jvm_log)
@@ -55,7 +68,7 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights") 
         tail = "\n".join(jvm_log.read_text(errors="replace").splitlines()[-15:])
         raise SparkSetupError(
             f"Spark did not start with profile '{chosen.name}': {exc}. "
-            f"Check Java 17 is on PATH and that {delta_package()} can be fetched from "
+            f"Check Java 17 is on PATH and that {conf.get('spark.jars.packages', delta_package())} can be fetched from "
             f"{MAVEN_CENTRAL} (or is in the Ivy cache {ivy_jar_dir()}). "
             f"The JVM said (full log {jvm_log}):\n{tail}"
         ) from exc
@@ -63,9 +76,9 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights") 
     return spark
 
 
-def session_conf(profile: SparkProfile) -> dict[str, str]:
-    """Spark settings for a profile: Delta wiring, the workers' Python, then the profile's own."""
-    conf = {
+def session_conf(profile: SparkProfile, lake: AbfsLake | None = None) -> dict[str, str]:
+    """Spark settings for a profile: Delta wiring, redaction, an abfss lake's account, then the profile's own."""
+    conf = redaction_conf() | {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # Power BI and delta-rs read protocol 1 tables: keep table features off by default.
@@ -75,10 +88,20 @@ def session_conf(profile: SparkProfile) -> dict[str, str]:
     if profile.master and profile.master.startswith("local"):
         # Python workers must see this interpreter's packages (pandas, phonenumbers).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    packages = []
     if profile.delta_jar == "maven":
         ensure_delta_jar_reachable()
-        conf["spark.jars.packages"] = delta_package()
-    return conf | profile.conf
+        packages.append(delta_package())
+    if lake is not None:
+        conf |= lake.conf()
+        if profile.delta_jar == "maven":  # a platform that ships Delta (Databricks) ships hadoop-azure too
+            ensure_delta_jar_reachable(package=hadoop_azure_package())
+            packages.append(hadoop_azure_package())
+    if packages:
+        conf["spark.jars.packages"] = ",".join(packages)
+    conf |= profile.conf
+    log.debug("Spark settings of profile %s: %s", profile.name, redact_settings(conf))
+    return conf
 
 
 def ivy_jar_dir() -> Path:
@@ -86,9 +109,10 @@ def ivy_jar_dir() -> Path:
     return Path.home() / ".ivy2.5.2" / "jars"
 
 
-def ensure_delta_jar_reachable(timeout: float = 15.0) -> None:
-    """Fail early and clearly when the Delta jar is neither cached nor downloadable."""
-    group, artifact, ver = delta_package().split(":")
+def ensure_delta_jar_reachable(timeout: float = 15.0, package: str | None = None) -> None:
+    """Fail early and clearly when the Delta jar (or another package Spark fetches) is neither cached nor downloadable."""
+    package = package or delta_package()
+    group, artifact, ver = package.split(":")
     if (ivy_jar_dir() / f"{group}_{artifact}-{ver}.jar").exists():
         return
     url = f"{MAVEN_CENTRAL}/{group.replace('.', '/')}/{artifact}/{ver}/{artifact}-{ver}.pom"
@@ -97,10 +121,10 @@ def ensure_delta_jar_reachable(timeout: float = 15.0) -> None:
             return
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise SparkSetupError(
-            f"Spark needs the Delta Lake jar {delta_package()} and it is not cached in "
+            f"Spark needs the jar {package} and it is not cached in "
             f"{ivy_jar_dir()}; fetching it from Maven Central failed ({url}: {exc}). "
             "Allow access to repo1.maven.org once (it is cached afterwards), or use a profile "
-            "whose platform ships Delta."
+            "whose platform ships Delta and hadoop-azure."
         ) from exc
 
 

@@ -48,7 +48,9 @@ def delta_rs_version(path: str) -> int | None:
     import deltalake
     from deltalake.exceptions import TableNotFoundError
 
+    from schemas.environment import delta_storage_options
+
     try:
-        return deltalake.DeltaTable(path).version()
+        return deltalake.DeltaTable(path, storage_options=delta_storage_options(path)).version()
     except TableNotFoundError:
         return None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mlflow
 
-from schemas.environment import is_remote
+from schemas.environment import is_abfss, is_remote
 
 
 def tracking_uri_for(lake_root: str, explicit: str | None = None) -> str:
@@ -30,11 +30,16 @@ def use_store(uri: str, artifact_root: str | None = None) -> None:
 
 
 def experiment(name: str, lake_root: str | None = None) -> str:
-    """The id of an experiment, created on first use (artifacts under the lake root if local)."""
+    """The id of an experiment, created on first use, its artifacts under <lake>/mlflow/artifacts (local or abfss://).
+
+    On abfss:// MLflow's own ADLS artifact store writes them (AZURE_STORAGE_SAS_TOKEN or DefaultAzureCredential).
+    """
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     location = None
-    if lake_root and "://" not in lake_root:
+    if lake_root and is_abfss(lake_root):
+        location = f"{lake_root.rstrip('/')}/mlflow/artifacts/{name}"
+    elif lake_root and "://" not in lake_root:
         location = (Path(lake_root) / "mlflow" / "artifacts" / name).resolve().as_uri()
     return mlflow.create_experiment(name, artifact_location=location)

@@ -39,13 +39,14 @@ def _list_local(location: str) -> list[WatchedFile]:
 
 
 def _list_adls(location: str) -> list[WatchedFile]:
-    """abfss://<filesystem>@<account>.dfs.core.windows.net/<path>, with Azure AD credentials."""
-    from azure.identity import DefaultAzureCredential
+    """abfss://<filesystem>@<account>.dfs.core.windows.net/<path>, with the environment's credentials."""
     from azure.storage.filedatalake import DataLakeServiceClient
+
+    from schemas.environment import azure_credentials
 
     url = urlparse(location)
     file_system, account_host = url.netloc.split("@", 1)
-    service = DataLakeServiceClient(f"https://{account_host}", credential=DefaultAzureCredential())
+    service = DataLakeServiceClient(f"https://{account_host}", credential=azure_credentials().token_credential())
     client = service.get_file_system_client(file_system)
     return [
         WatchedFile(f"abfss://{url.netloc}/{p.name}", p.last_modified.timestamp())

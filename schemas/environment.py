@@ -7,9 +7,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
+from schemas.azure_credentials import (
+    AZURE_VARIABLES,
+    AbfssRoot,
+    AzureCredentials,
+    credentials_values,
+    object_store_options,
+)
 from schemas.loader import load_workspace
+from schemas.redaction import redact_uri
 from schemas.spark_profile import SparkProfileError, load_profile
 from schemas.workspace import Workspace
 
@@ -51,10 +59,33 @@ def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
 
 
+def is_abfss(uri: str) -> bool:
+    """An ADLS Gen2 location (abfss:// or abfs://), reached through hadoop-azure and the Azure SDKs."""
+    return uri.startswith(("abfss://", "abfs://"))
+
+
+def azure_credentials(environ: Mapping[str, str] | None = None) -> AzureCredentials:
+    """How to reach ADLS Gen2, from AZURE_* and INSIGHTS_AZURE_AUTH; InvalidEnvironment naming what is missing."""
+    environ = os.environ if environ is None else environ
+    try:
+        return AzureCredentials(**credentials_values(environ))
+    except (ValidationError, ValueError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        lines = [str(e["msg"]).removeprefix("Value error, ") for e in errors]
+        raise InvalidEnvironment("environment is not usable:\n" + "\n".join(f"  - {line}" for line in lines)) from exc
+
+
+def delta_storage_options(path: str, environ: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """What delta-rs needs to open a table at path: the account's credentials for abfss://, None elsewhere."""
+    if not is_abfss(path):
+        return None
+    return object_store_options(AbfssRoot.parse(path), azure_credentials(environ))
+
+
 class Environment(BaseModel):
     """One deployment: workspace, lake root, data root override, Spark profile, MLflow store, Dagster home."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, hide_input_in_errors=True)  # URIs can hold secrets
 
     workspace_dir: str = Field(description="the workspace folder of YAML files")
     lake_root: str = Field(description="a local folder (made absolute) or a URI such as abfss://...")
@@ -62,6 +93,7 @@ class Environment(BaseModel):
     mlflow_uri: str | None = Field(default=None, description="tracking server; default sqlite under a local lake")
     data_root: str | None = Field(default=None, description="replaces the workspace's own data root")
     dagster_home: str = Field(default_factory=lambda: str(Path.cwd() / ".dagster"))
+    azure: AzureCredentials | None = Field(default=None, description="how to reach an abfss:// lake (AZURE_*)")
 
     @field_validator("workspace_dir", "dagster_home")
     @classmethod
@@ -71,6 +103,8 @@ class Environment(BaseModel):
     @field_validator("lake_root")
     @classmethod
     def _absolute_if_local(cls, value: str) -> str:
+        if is_abfss(value):
+            AbfssRoot.parse(value)  # a container, an account, no SAS in the URI
         return value if "://" in value else str(Path(value).resolve())
 
     @field_validator("spark_profile")
@@ -82,6 +116,21 @@ class Environment(BaseModel):
         except SparkProfileError as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @field_serializer("lake_root", "mlflow_uri")
+    def _without_passwords(self, value: str | None) -> str | None:
+        """Dumped (logs, JSON, metadata) without a password or SAS signature; the attribute keeps the real URI."""
+        return redact_uri(value) if value else value
+
+    def __repr_args__(self) -> Any:
+        """The repr masks what the dump masks (a database password in INSIGHTS_MLFLOW_URI)."""
+        for name, value in super().__repr_args__():
+            yield name, redact_uri(value) if name in ("lake_root", "mlflow_uri") and value else value
+
+    def reads_variable(self, field: str, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether the field's value is what its variable holds now (then a resource can name the variable instead)."""
+        environ = os.environ if environ is None else environ
+        return environ.get(VARIABLES[field]) == getattr(self, field)
 
     @model_validator(mode="after")
     def _remote_lake_needs_mlflow(self) -> Environment:
@@ -98,6 +147,8 @@ class Environment(BaseModel):
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {f: environ[v] for f, v in VARIABLES.items() if environ.get(v)}
         values = DEFAULTS | values | {f: v for f, v in overrides.items() if v is not None}
+        if is_abfss(str(values["lake_root"])) or environ.get(AZURE_VARIABLES["method"]):
+            values["azure"] = azure_credentials(environ)
         try:
             return cls(**values)
         except ValidationError as exc:

@@ -40,7 +40,7 @@ def forget(customer: str | None, email: str | None, phone: str | None, request_f
     from schemas.tables import Lake
 
     workspace = command_workspace(env)
-    spark = get_spark(env.spark_profile, app_name="customer-insights-forget")
+    spark = get_spark(env.spark_profile, app_name="customer-insights-forget", lake_root=env.lake_root)
     if now:
         click.echo(forget_now(spark, workspace, Lake(env.lake_root), asks, retention_hours).render())
         return

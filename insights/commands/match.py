@@ -30,7 +30,7 @@ def explain(record_a: str, record_b: str, workspace_dir: str | None, lake: str |
     from jobs.session import get_spark
     from schemas.tables import Lake
 
-    spark = get_spark(env.spark_profile, app_name="insights-match-explain")
+    spark = get_spark(env.spark_profile, app_name="insights-match-explain", lake_root=env.lake_root)
     try:
         text = explain_pair(identity_context(spark, workspace, Lake(env.lake_root)), record_a, record_b).render()
     except IdentityError as exc:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from insights.report.data import LakeReader
 from schemas.environment import Environment
+from schemas.redaction import redact_uri
 from schemas.workspace import Workspace
 
 PLOTS = ("roc", "calibration", "actual_vs_predicted")  # the holdout plots ml/pipeline.py logs
@@ -138,7 +139,7 @@ def read_models(workspace: Workspace, env: Environment, uri: str,
             continue
         run, version = run_of(client, workspace.name, prediction)
         if run is None:
-            notes.append(f"{prediction}: no finished training run in {uri}")
+            notes.append(f"{prediction}: no finished training run in {redact_uri(uri)}")
             continue
         models.append(model_quality(client, run, version, model_name(workspace.name, prediction), prediction,
                                     env.lake_root))

@@ -11,6 +11,7 @@ from insights.report import plots
 from insights.report.data import KpiData, RunSummary, SegmentData
 from insights.report.matching import MatchData
 from insights.report.models import ModelData, ModelQuality
+from schemas.redaction import redact_uri
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def model_section(models: ModelData, scores: pd.DataFrame | None) -> Section:
                       "training logged, and the scores in gold/scores.")
     section.missing += models.notes
     if models.store:
-        section.facts.append(("MLflow store", models.store))
+        section.facts.append(("MLflow store", redact_uri(models.store)))
     for model in models.models:
         improvement = "–" if model.improvement is None else f"{model.improvement:.1%}"
         section.facts.append((f"{model.prediction}", f"{model.model_name} v{model.version or '?'}, grade "

@@ -19,6 +19,7 @@ from orchestration.assets.common import asset_key, identity_deps, table_metadata
 from orchestration.plots import png_markdown
 from orchestration.resources import LakeResource, MLflowResource, SparkResource
 from schemas.predictions import PredictionFile
+from schemas.redaction import redact_uri
 from schemas.catalog import SCORES
 from schemas.tables import GOLD, SILVER, Lake
 from schemas.workspace import Workspace
@@ -65,7 +66,7 @@ def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
                                        lambda path: table_version(session, path))
         result = train_prediction(session, workspace, paths, name, prediction, fingerprint, force=config.force)
         context.log.info(f"{result.model_name}: {result.reason}")
-        metadata = {"model_name": result.model_name, "tracking_uri": uri, "skipped": result.skipped,
+        metadata = {"model_name": result.model_name, "tracking_uri": redact_uri(uri), "skipped": result.skipped,
                     "reason": result.reason, "run_id": result.run_id or "", "version": result.version or -1,
                     "data_fingerprint": fingerprint}
         if not result.skipped:

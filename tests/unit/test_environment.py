@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from schemas.azure_credentials import AZURE_VARIABLES
 from schemas.environment import NO_TELEMETRY, VARIABLES, Environment, InvalidEnvironment, telemetry_off
 from schemas.loader import load_workspace
 from schemas.spark_profile import available_profiles
@@ -21,7 +22,7 @@ RETAIL = ROOT / "examples" / "retail"
 @pytest.fixture()
 def clean_env(monkeypatch, tmp_path):
     """No INSIGHTS_* or DAGSTER_HOME from the caller's shell (make exports some); a scratch lake."""
-    for variable in VARIABLES.values():
+    for variable in [*VARIABLES.values(), *AZURE_VARIABLES.values()]:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("INSIGHTS_LAKE", str(tmp_path / "lake"))
     return monkeypatch
@@ -47,7 +48,8 @@ def test_every_variable_is_read(clean_env, tmp_path):
     for variable, value in values.items():
         clean_env.setenv(variable, value)
     env = Environment.from_env()
-    assert {VARIABLES[field]: value for field, value in env.model_dump().items()} == values
+    assert {VARIABLES[field]: value for field, value in env.model_dump(exclude={"azure"}).items()} == values
+    assert env.azure is not None and env.azure.method == "managed_identity"  # an abfss lake, no AZURE_* set
 
 
 def test_overrides_win_over_variables(clean_env, tmp_path):
