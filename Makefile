@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := False
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install browser run test ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser azurite run test ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -37,7 +37,15 @@ run: install data
 browser:
 	command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
-test: install browser
+# Azurite (npm package, pinned) emulates Azure Blob Storage for the export tests, in the project's .tools/.
+AZURITE_VERSION := 3.37.0
+AZURITE := .tools/node_modules/.bin/azurite-blob
+$(AZURITE):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+
+azurite: $(AZURITE)
+
+test: install browser azurite
 	$(BIN)/python -m pytest
 
 ui: install
