@@ -98,12 +98,13 @@ def _register_commands() -> None:
     from insights.commands.access import access
     from insights.commands.bench import bench
     from insights.commands.customer import customer
+    from insights.commands.export import export
     from insights.commands.forget import forget
     from insights.commands.match import match
     from insights.commands.report import report
     from insights.commands.segment import segment
 
-    for command in [access, bench, customer, forget, segment, match, report]:
+    for command in [access, bench, customer, export, forget, segment, match, report]:
         main.add_command(command)
 
 

@@ -15,8 +15,8 @@ from jobs.export.manifest import Grants, export_id
 from jobs.export.masks import ColumnMask, column_masks
 from jobs.export.source import SourceTable, pin
 from schemas.catalog import Table, gold_tables
-from schemas.exports import ExportFormat, table_key
-from schemas.permissions import AccessDenied, Permissions
+from schemas.exports import Export, ExportFormat, table_key
+from schemas.permissions import AccessDenied, Permissions, everything, permissions_for
 from schemas.table_access import table_refusal
 from schemas.tables import Lake
 from schemas.workspace import Workspace
@@ -80,3 +80,24 @@ def plan_export(workspace: Workspace, lake: Lake, name: str, destination: Destin
     versions = {p.table.key: p.source.version for p in planned}
     return ExportPlan(name, destination, fmt, allowed, planned, grants,
                       export_id(f"{name}:{destination.uri}:{salt}", fmt, versions, grants))
+
+
+def principal_permissions(workspace: Workspace, principal: str | None) -> Permissions:
+    """An export's reader: the principal of access.yaml it names, else admin (the pipeline reads everything)."""
+    return permissions_for(workspace, principal) if principal else everything()
+
+
+def configured_export(workspace: Workspace, name: str) -> Export:
+    """One export of exports.yaml, or KeyError naming the known exports."""
+    exports = workspace.exports.exports if workspace.exports else {}
+    if name not in exports:
+        raise KeyError(f"exports.yaml has no export '{name}' (known: {sorted(exports)})")
+    return exports[name]
+
+
+def plan_configured(workspace: Workspace, lake: Lake, name: str,
+                    storage_options: dict[str, Any] | None = None) -> ExportPlan:
+    """The plan of one export of exports.yaml, read as its `as` principal (admin without one)."""
+    export = configured_export(workspace, name)
+    return plan_export(workspace, lake, name, Destination.parse(export.to), export.tables, export.format,
+                       principal_permissions(workspace, export.as_), storage_options)

@@ -185,3 +185,61 @@ def test_an_export_killed_midway_and_run_again_completes_with_every_table_once(
         assert len(result.resumed) + len(result.staged) == len(TABLES)
     again = export(workspace, lake, blob, container)
     assert again.already_published and again.manifest.export_id == manifest["export_id"]
+
+
+def connection_string(blob) -> str:
+    return (f"DefaultEndpointsProtocol=http;AccountName={azurite.ACCOUNT};AccountKey={azurite.KEY};"
+            f"BlobEndpoint={blob.account_url};")
+
+
+def with_exports_yaml(folder, blob, container) -> None:
+    (folder / "exports.yaml").write_text(
+        f"exports:\n  partner_feed:\n    to: {blob.account_url}/{container.container_name}/out\n"
+        f"    tables: [golden_customer, customer_ids]\n    as: {PARTNER}\n")
+
+
+def test_insights_export_prints_the_manifest_and_applies_the_principals_masks(lake, blob, container, tmp_path,
+                                                                               monkeypatch):
+    from click.testing import CliRunner
+
+    from insights.cli import main
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", connection_string(blob))
+    folder = partner_workspace(tmp_path)
+    args = ["export", "--to", f"{blob.account_url}/{container.container_name}/out", "--tables",
+            "golden_customer,customer_ids", "--format", "csv", "--as", PARTNER, "--workspace", str(folder),
+            "--lake", lake.root]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    manifest = manifest_of(blobs(container))
+    assert f"manifest {blob.account_url}/{container.container_name}/out/{manifest['export_id']}/_manifest.json" \
+        in done.output
+    assert "staged 2, resumed 0" in done.output and "masked ['email', 'phone']" in done.output
+    csv = blobs(container)[f"out/{manifest['export_id']}/golden_customer/part-00000.csv"].decode()
+    assert hashed("ann0@example.com") in csv and "ann0@example.com" not in csv
+    again = CliRunner().invoke(main, args)
+    assert "already published, nothing to do" in again.output
+    refused = CliRunner().invoke(main, [*args[:4], "golden_customer,kpis_customer", *args[5:8], READER, *args[9:]])
+    assert refused.exit_code == 1 and "roles.reader.kpis" in refused.output
+
+
+def test_the_dagster_asset_of_an_export_materialises_it_without_spark(lake, blob, container, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.assets.exports import export_assets
+    from orchestration.resources import LakeResource
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", connection_string(blob))
+    folder = partner_workspace(tmp_path)
+    with_exports_yaml(folder, blob, container)
+    workspace = load_workspace(folder)
+    assets = export_assets(workspace)
+    assert [a.key.path for a in assets] == [["export", "partner_feed"]]
+    assert {tuple(k.path) for k in assets[0].dependency_keys} == {("gold", "golden_customer"), ("gold", "customer_ids")}
+    done = dg.materialize(assets, resources={"lake": LakeResource(root=lake.root)})
+    assert done.success
+    metadata = done.asset_materializations_for_node(assets[0].op.name)[0].metadata
+    manifest = manifest_of(blobs(container))
+    assert metadata["export_id"].value == manifest["export_id"]
+    assert metadata["rows"].value == {"gold/golden_customer": 7, "gold/customer_ids": 7}
+    assert manifest["grants"]["role"] == "partner"
