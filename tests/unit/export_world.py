@@ -17,7 +17,8 @@ from tests.unit.workspace_edits import copy_retail, edit
 
 SALT = "retail-example-salt-change-me"  # examples/retail/access.yaml's salt
 PARTNER = "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b"  # reads identity tables, email hashed, phone null
-__all__ = ["ADMIN", "PARTNER", "READER", "SALT", "hashed", "gold_lake", "partner_workspace"]
+PARTNER_360 = "6d7e8f9a-0b1c-4d2e-9f3a-4b5c6d7e8f9a"  # everything, email and the home store's name hashed
+__all__ = ["ADMIN", "PARTNER", "PARTNER_360", "READER", "SALT", "hashed", "gold_lake", "partner_workspace"]
 
 
 def hashed(value: str) -> str:
@@ -33,6 +34,10 @@ def partner_workspace(tmp: Path) -> Path:
         access["roles"]["partner"] = {"profiles": ["*"], "interactions": ["purchase"], "identity": True,
                                       "masks": {"email": "hash", "phone": "null"}}
         access["principals"][PARTNER] = {"kind": "service_principal", "role": "partner", "name": "Partner feed"}
+        every = {k: ["*"] for k in ("profiles", "interactions", "kpis", "segments", "predictions")}
+        access["roles"]["partner_360"] = {**every, "identity": True, "customer_360": True,
+                                          "masks": {"email": "hash", "store.name": "hash", "phone": "null"}}
+        access["principals"][PARTNER_360] = {"kind": "service_principal", "role": "partner_360"}
 
     edit(folder, "access.yaml", add_partner)
     return folder
@@ -61,4 +66,22 @@ def gold_lake(root: Path, customers: int = 7) -> Lake:
     sizes = pa.table({"segment": ["vip", "lapsed"], "size": pa.array([2, 5], pa.int64()),
                       "members": [["C0001", "C0002"], ["C0003"]]})
     deltalake.write_deltalake(lake.gold("segment_sizes"), sizes)
+    deltalake.write_deltalake(lake.gold("customer_360"), customer_360(golden))
     return lake
+
+
+def customer_360(golden: pd.DataFrame) -> pa.Table:
+    """The golden columns, source records and the related home store (a struct, null for one customer)."""
+    n = len(golden)
+    store = pa.struct([("record_id", pa.string()), ("store_code", pa.string()), ("name", pa.string()),
+                       ("city", pa.string())])
+    stores = [None if i == 2 else {"record_id": f"stores:S{i % 2}", "store_code": f"S{i % 2}",
+                                   "name": f"Store {i % 2}", "city": "Leeds"} for i in range(n)]
+    records = pa.list_(pa.struct([("record_id", pa.string()), ("source", pa.string())]))
+    return pa.table({
+        "customer_id": golden.customer_id.tolist(), "email": golden.email.tolist(),
+        "email_source": golden.email_source.tolist(), "phone": golden.phone.tolist(),
+        "related_home_store": pa.array(stores, store),
+        "records": pa.array([[{"record_id": f"crm_contacts:{c}", "source": "crm_contacts"}]
+                             for c in golden.customer_id], records),
+    })

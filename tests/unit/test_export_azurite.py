@@ -22,7 +22,7 @@ from jobs.export.plan import plan_export
 from schemas.loader import load_workspace
 from schemas.permissions import AccessDenied, permissions_for
 from tests import azurite
-from tests.unit.export_world import ADMIN, PARTNER, READER, gold_lake, hashed, partner_workspace
+from tests.unit.export_world import ADMIN, PARTNER, PARTNER_360, READER, gold_lake, hashed, partner_workspace
 
 TABLES = ["golden_customer", "customer_ids", "segment_sizes"]
 
@@ -129,6 +129,22 @@ def test_a_masked_role_sees_hashes_and_nulls_in_the_export(workspace, lake, blob
                                   "masks": {"email": "hash", "phone": "null"}}
     assert manifest["tables"][0]["masked_columns"] == {"email": "hash", "phone": "null"}
     assert not any(b"@example.com" in data for data in stored.values())
+
+
+def test_customer_360_masks_the_golden_columns_and_the_related_profiles_attributes(workspace, lake, blob, container,
+                                                                                    tmp_path):
+    export(workspace, lake, blob, container, principal=PARTNER_360, tables=["customer_360"], fmt="delta")
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    got = read_back(stored, manifest, manifest["tables"][0], tmp_path).sort_by("customer_id").to_pylist()
+    expected = source(lake, "customer_360").sort_by("customer_id").to_pylist()
+    for row, was in zip(got, expected, strict=True):
+        assert row["email"] == (hashed(was["email"]) if was["email"] else None) and row["phone"] is None
+        store = was["related_home_store"]
+        assert row["related_home_store"] == (None if store is None else {**store, "name": hashed(store["name"])})
+        assert row["records"] == was["records"] and row["email_source"] == was["email_source"]
+    assert manifest["tables"][0]["masked_columns"] == {"email": "hash", "phone": "null",
+                                                       "related_home_store.name": "hash"}
 
 
 def test_a_table_the_role_is_not_granted_is_refused_naming_the_grant(workspace, lake, blob, container):
