@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from jobs.export.store import ExportStore
+from schemas.tables import abfss_parts
 
 CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -32,11 +33,11 @@ class Destination:
     @classmethod
     def parse(cls, uri: str) -> Destination:
         """The destination a URI names, or ValueError saying which forms are accepted."""
+        dfs = abfss_parts(uri)
+        if dfs is not None:
+            return cls("dfs", *dfs)
         parsed = urlparse(uri)
         parts = [p for p in parsed.path.split("/") if p]
-        if parsed.scheme in ("abfss", "abfs") and "@" in parsed.netloc:
-            container, host = parsed.netloc.split("@", 1)
-            return cls("dfs", f"https://{host}", container, "/".join(parts))
         if parsed.scheme in ("http", "https") and parsed.hostname:
             path_style = parsed.hostname in LOOPBACK or parsed.netloc.split(":")[0] in LOOPBACK
             account, parts = ([f"/{parts[0]}"], parts[1:]) if path_style and parts else ([""], parts)

@@ -12,16 +12,14 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlparse
 
-from azure.core.pipeline.transport import HttpTransport
-
 from jobs.export.destination import Destination, open_store
-from tests.unit.dfs_transport import Response, Sent, StaticToken
+from tests.unit.dfs_transport import InMemoryTransport, Response, Sent, StaticToken
 
 STAMP = {"ETag": '"0x1"', "Last-Modified": "Tue, 01 Dec 2026 12:00:00 GMT"}
 
 
 @dataclass
-class RecordingDfs(HttpTransport):
+class RecordingDfs(InMemoryTransport):
     """Answers create, append, flush, rename and delete as the service does; remembers what was sent."""
 
     sent: list[Sent] = field(default_factory=list)
@@ -35,17 +33,6 @@ class RecordingDfs(HttpTransport):
         status = {"PUT": 201, "DELETE": 200}.get(request.method, 202 if query.get("action") == "append" else 200)
         return Response(request, status, STAMP)
 
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
 
 
 def store(transport):
