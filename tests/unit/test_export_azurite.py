@@ -259,3 +259,50 @@ def test_the_dagster_asset_of_an_export_materialises_it_without_spark(lake, blob
     assert metadata["export_id"].value == manifest["export_id"]
     assert metadata["rows"].value == {"gold/golden_customer": 7, "gold/customer_ids": 7}
     assert manifest["grants"]["role"] == "partner"
+
+
+KILLER = """
+import os, signal, sys
+from jobs.export.destination import Destination, open_store
+from jobs.export.export import run_export
+from jobs.export.plan import plan_export
+from schemas.loader import load_workspace
+from schemas.permissions import permissions_for
+from schemas.tables import Lake
+
+workspace = load_workspace(sys.argv[1])
+destination = Destination.parse(sys.argv[3])
+staged = []
+
+def hook(event, path):
+    staged.append(event)
+    if staged.count("staged") == int(sys.argv[4]):
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no finally: as a crash or an OOM kill
+
+plan = plan_export(workspace, Lake(sys.argv[2]), "partner_feed", destination, sys.argv[5].split(","), "parquet",
+                   permissions_for(workspace, None, local_lake=True))
+run_export(plan, open_store(destination), hook=hook, part_rows=3)
+"""
+
+
+def test_an_export_process_killed_with_sigkill_is_completed_by_the_next_run(workspace, lake, blob, container):
+    import signal
+    import subprocess
+    import sys
+
+    env = {"AZURE_STORAGE_CONNECTION_STRING": connection_string(blob), "PATH": "/usr/bin:/bin"}
+    uri = f"{blob.account_url}/{container.container_name}/out"
+    done = subprocess.run([sys.executable, "-c", KILLER, str(workspace.root), lake.root, uri, "4", ",".join(TABLES)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    halfway = blobs(container)
+    assert not [n for n in halfway if n.endswith("_manifest.json") or n.endswith("_latest.json")]
+    assert any(n.endswith("/_tables/golden_customer.json") for n in halfway), "the first table was complete"
+    plan = plan_export(workspace, lake, "partner_feed", Destination.parse(uri), TABLES, "parquet",
+                       permissions_for(workspace, None, local_lake=True))
+    resumed = run_export(plan, open_store(plan.destination, blob.credential()), part_rows=3)
+    assert resumed.resumed == ["gold/golden_customer"] and resumed.staged == ["gold/customer_ids", "gold/segment_sizes"]
+    stored = blobs(container)
+    manifest = json.loads(stored[resumed.manifest_path])
+    assert_matches_manifest(stored, manifest)
+    assert [t["rows"] for t in manifest["tables"]] == [source(lake, n).num_rows for n in TABLES]
