@@ -43,10 +43,7 @@ class DfsStore:
         return found
 
     def publish(self, staging: str, final: str) -> None:
-        """Rename the staging directory to final: one atomic operation with a hierarchical namespace."""
-        parent = final.rstrip("/").rpartition("/")[0]
-        if parent:
-            self.file_system.get_directory_client(parent).create_directory()
+        """Rename staging to final (whose parent, the export's folder, holds `_staging/`): atomic on ADLS Gen2."""
         directory = self.file_system.get_directory_client(staging)
         directory.rename_directory(f"{self.file_system.file_system_name}/{final}")
 
