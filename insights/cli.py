@@ -63,6 +63,7 @@ def validate(workspace_dir: str) -> None:
 
     ws = command_workspace(command_environment(workspace_dir, None))
     access = f"; access.yaml: {len(ws.access.roles)} roles, {len(ws.access.principals)} principals" if ws.access else ""
+    access += f"; exports.yaml: {len(ws.exports.exports)} exports" if ws.exports else ""
     click.echo(
         f"workspace '{ws.name}' is valid: {len(ws.model.profiles)} profile types, "
         f"{len(ws.model.interactions)} interaction types, {len(ws.sources)} sources{access}"

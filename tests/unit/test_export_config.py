@@ -87,3 +87,23 @@ def test_destinations_parse_to_endpoint_container_and_folder(uri, expected):
 def test_a_destination_that_is_not_azure_storage_is_refused_saying_what_is_accepted():
     with pytest.raises(ValueError, match="abfss://<container>@<account>"):
         Destination.parse("/tmp/exports")
+
+
+def test_the_graph_gets_one_export_asset_per_export_downstream_of_its_tables(tmp_path):
+    import dagster as dg
+
+    from orchestration.build import ASSET_FACTORIES
+
+    folder = copy_retail(tmp_path)
+    shutil.copy(EXAMPLE, folder / "exports.yaml")
+    workspace = load_workspace(folder)
+    assets = [a for factory in ASSET_FACTORIES for a in factory(workspace)]
+    from orchestration.resources import LakeResource, MLflowResource, SparkResource
+
+    resources = {"lake": LakeResource(root=str(tmp_path / "lake")), "spark": SparkResource(),
+                 "mlflow": MLflowResource()}
+    graph = dg.Definitions(assets=assets, resources=resources).resolve_asset_graph()
+    exports = {"/".join(k.path) for k in graph.get_all_asset_keys() if k.path[0] == "export"}
+    assert exports == {t.key for t in export_tables(workspace)}
+    parents = {"/".join(k.path) for k in graph.get(dg.AssetKey(["export", "powerbi_snapshot"])).parent_keys}
+    assert parents == {"gold/customer_360", "gold/kpis_customer"}
