@@ -306,3 +306,13 @@ def test_an_export_process_killed_with_sigkill_is_completed_by_the_next_run(work
     manifest = json.loads(stored[resumed.manifest_path])
     assert_matches_manifest(stored, manifest)
     assert [t["rows"] for t in manifest["tables"]] == [source(lake, n).num_rows for n in TABLES]
+
+
+def test_a_missing_azurite_fails_under_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setattr(azurite, "BINARY", tmp_path / "azurite-blob")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="make azurite"):
+        azurite.binary()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="make azurite"):
+        azurite.binary()
