@@ -63,6 +63,7 @@ def validate(workspace_dir: str) -> None:
 
     ws = command_workspace(command_environment(workspace_dir, None))
     access = f"; access.yaml: {len(ws.access.roles)} roles, {len(ws.access.principals)} principals" if ws.access else ""
+    access += f"; exports.yaml: {len(ws.exports.exports)} exports" if ws.exports else ""
     click.echo(
         f"workspace '{ws.name}' is valid: {len(ws.model.profiles)} profile types, "
         f"{len(ws.model.interactions)} interaction types, {len(ws.sources)} sources{access}"
@@ -98,12 +99,13 @@ def _register_commands() -> None:
     from insights.commands.access import access
     from insights.commands.bench import bench
     from insights.commands.customer import customer
+    from insights.commands.export import export
     from insights.commands.forget import forget
     from insights.commands.match import match
     from insights.commands.report import report
     from insights.commands.segment import segment
 
-    for command in [access, bench, customer, forget, segment, match, report]:
+    for command in [access, bench, customer, export, forget, segment, match, report]:
         main.add_command(command)
 
 

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.assets.bronze import bronze_assets
 from orchestration.assets.customer_360 import customer_360_assets
+from orchestration.assets.exports import export_assets
 from orchestration.assets.forget_requests import forget_assets, forget_schedules
 from orchestration.assets.gold import gold_assets
 from orchestration.assets.kpis import kpi_assets
@@ -37,6 +38,7 @@ ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
     prediction_assets,
     customer_360_assets,
     forget_assets,
+    export_assets,
 ]
 CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
     silver_checks,

@@ -16,11 +16,12 @@ from schemas.match import match_profile
 from schemas.tables import BRONZE, GOLD, META, QUARANTINE, SILVER
 from schemas.workspace import Workspace
 
-Layer = Literal["bronze", "quarantine", "silver", "gold", "meta"]
+Layer = Literal["bronze", "quarantine", "silver", "gold", "meta", "export"]
 Entity = Literal[
     "source", "profile", "interaction", "identity", "kpi", "segment", "prediction", "activity",
-    "measures", "customer_360", "ledger",
+    "measures", "customer_360", "ledger", "export",
 ]
+EXPORT = "export"  # not a lake layer: an export's files live in its destination container
 # Columns that name a person: a table with one of them is searched by `insights forget`.
 PERSON_KEYS = ("customer_id", "record_id")
 
@@ -218,6 +219,17 @@ def silver_table(workspace: Workspace, type_name: str) -> Table:
                  personal=personal, keys=("record_id",))
 
 
+def export_table(name: str) -> Table:
+    """export/<name>: one export of exports.yaml, written to its destination (not the lake) by jobs/export/export.py."""
+    return Table(EXPORT, name, "jobs.export.export", "export",
+                 f"export {name} of exports.yaml: its gold tables, staged, published, with a manifest", ("exports",))
+
+
+def export_tables(workspace: Workspace) -> list[Table]:
+    """One entry per export of exports.yaml (none without it); kept out of catalog(), which lists lake tables."""
+    return [export_table(name) for name in workspace.exports.exports] if workspace.exports else []
+
+
 def catalog(workspace: Workspace) -> list[Table]:
     """Every table this workspace's pipeline may write, in layer order."""
     per_source = [f(source) for f in (bronze_table, quarantine_table) for source in workspace.sources]
@@ -241,7 +253,7 @@ Every table the pipeline writes, from the catalogue (`schemas/catalog.py`). A ta
 its lake path under the root and its Dagster asset key; the module named writes it (through
 `jobs/writes.py`). `insights forget` searches the tables with personal data or keys.
 
-This page is generated from the catalogue (`python -m schemas.catalog > docs/tables.md`).
+This page is generated from the catalogue (`python -m schemas.tables_doc > docs/tables.md`).
 """
 DOC_COLUMNS = ("table", "module", "entity", "enabled by", "personal data", "keys", "description")
 EXAMPLE = "examples/retail"
@@ -281,10 +293,3 @@ def _listed(example: Workspace, layer: Layer) -> str:
                                        if layer == SILVER else "") for t in tables)
     return f"In `{EXAMPLE}`: {names}."
 
-
-if __name__ == "__main__":
-    from pathlib import Path
-
-    from schemas.loader import load_workspace
-
-    print(render_doc(load_workspace(Path(__file__).resolve().parents[1] / EXAMPLE)), end="")

@@ -17,7 +17,8 @@ INTRO = """# Workspace reference
 
 A workspace is a folder of YAML files. Unknown keys are errors (a misspelt key never passes
 silently); every mistake is reported with its file and dotted key before Spark starts.
-`insights validate WORKSPACE` runs only these checks. `examples/retail` uses every file.
+`insights validate WORKSPACE` runs only these checks. `examples/retail` uses every file
+(exports.yaml as `exports.yaml.example`, so that the example runs without a storage account).
 
 This page is generated from the schemas (`python -m schemas.reference > docs/workspace.md`).
 """

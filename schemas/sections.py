@@ -17,6 +17,8 @@ from schemas.access import ACCESS_FILE, AccessFile
 from schemas.access_checks import check_access
 from schemas.activity import ACTIVITY_FILE, DailyActivity, check_activity
 from schemas.errors import Problem
+from schemas.export_checks import check_exports
+from schemas.exports import EXPORTS_FILE, ExportFile
 from schemas.kpis import KPIS_FILE, KpiFile, check_kpis
 from schemas.match import MATCH_FILE, MatchPolicy, check_match
 from schemas.predictions import PREDICTIONS_FILE, PredictionFile, check_predictions
@@ -61,4 +63,10 @@ SECTIONS: list[Section] = [
             "segments, predictions, identity tables, the customer 360) and masked columns, and the Entra ID "
             "principals that have them; enforced by `insights customer`, `segment show` and `report`, and "
             "turned into the lake's ACLs by `insights access plan`. Without it, every command reads as admin."),
+    Section(EXPORTS_FILE, "exports", ExportFile, check_exports,
+            "Exports: chosen gold tables written to an ADLS Gen2 or Blob container (delta, parquet or csv), "
+            "staged then published so readers never see a partial export, resumable, with a manifest (tables, "
+            "Delta versions, rows, checksums, grants applied), read as an access.yaml principal so masks and "
+            "refusals follow the data; one Dagster asset `export/<name>` each, or `insights export`. Without it, "
+            "there are no export assets."),
 ]

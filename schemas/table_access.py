@@ -14,15 +14,15 @@ from schemas.tables import BRONZE, META, QUARANTINE, SILVER
 from schemas.workspace import Workspace
 
 
-def table_refusal(table: Table, allowed: Permissions, workspace: Workspace) -> str | None:
-    """Why the principal may not read the table's files (None: it may)."""
+def table_refusal(table: Table, allowed: Permissions, workspace: Workspace, masks: bool = True) -> str | None:
+    """Why the principal may not read the table (None: it may); masks=False for exports, which mask columns."""
     if allowed.admin:
         return None
     if table.layer in (BRONZE, QUARANTINE) or (table.layer == META and table.entity == "ledger"):
         return f"{table.key} holds raw or bookkeeping rows: admin only"
     if table.layer == SILVER:
-        return _types_refusal(allowed, [table.name], workspace)
-    return _gold_refusal(table, allowed, workspace)
+        return _types_refusal(allowed, [table.name], workspace, masks)
+    return _gold_refusal(table, allowed, workspace, masks)
 
 
 def _types_refusal(allowed: Permissions, types: list[str], workspace: Workspace, masks: bool = True) -> str | None:
@@ -41,7 +41,7 @@ def _all_of(allowed: Permissions, kind: str, names: list[str]) -> str | None:
     return f"no grant on {kind} {missing} (roles.{allowed.role}.{kind})" if missing else None
 
 
-def _gold_refusal(table: Table, allowed: Permissions, workspace: Workspace) -> str | None:
+def _gold_refusal(table: Table, allowed: Permissions, workspace: Workspace, masks: bool = True) -> str | None:
     """The parts a gold (or meta) table holds, each of which must be granted."""
     kpis = workspace.kpis
     segments = list(workspace.segments.segments) if workspace.segments else []
@@ -51,7 +51,7 @@ def _gold_refusal(table: Table, allowed: Permissions, workspace: Workspace) -> s
         if not allowed.identity:
             return f"no grant on identity (roles.{allowed.role}.identity)"
         personal = table.personal and workspace.model.primary_profile  # golden_customer: the golden record
-        return _types_refusal(allowed, [workspace.model.primary_profile], workspace) if personal else None
+        return _types_refusal(allowed, [workspace.model.primary_profile], workspace, masks) if personal else None
     if table.entity == "kpi":
         grain = "customer" if table.name == "kpis_customer" else "business"
         return _all_of(allowed, "kpis", list(kpis.of_grain(grain)) if kpis else [])
@@ -66,14 +66,14 @@ def _gold_refusal(table: Table, allowed: Permissions, workspace: Workspace) -> s
     if table.entity == "activity" and workspace.activity:
         return _types_refusal(allowed, activity_types(workspace.activity, workspace), workspace, masks=False)
     if table.entity == "interaction":  # gold/customer_timeline: every fed interaction type
-        return _types_refusal(allowed, fed, workspace)
+        return _types_refusal(allowed, fed, workspace, masks)
     if table.entity == "customer_360":
-        return _customer_360_refusal(allowed, workspace, fed, segments, predictions)
+        return _customer_360_refusal(allowed, workspace, fed, segments, predictions, masks)
     return None
 
 
 def _customer_360_refusal(allowed: Permissions, workspace: Workspace, fed: list[str], segments: list[str],
-                          predictions: list[str]) -> str | None:
+                          predictions: list[str], masks: bool = True) -> str | None:
     """customer_360 holds the golden record, records, KPIs, segments, scores, counts and related profiles."""
     if not allowed.customer_360:
         return f"no grant on customer_360 (roles.{allowed.role}.customer_360)"
@@ -81,6 +81,6 @@ def _customer_360_refusal(allowed: Permissions, workspace: Workspace, fed: list[
         return f"its source records need identity (roles.{allowed.role}.identity)"
     model, kpis = workspace.model, workspace.kpis
     related = [r.to for r in model.relationships.values() if r.from_ == model.primary_profile]
-    return (_types_refusal(allowed, [model.primary_profile, *fed, *related], workspace)
+    return (_types_refusal(allowed, [model.primary_profile, *fed, *related], workspace, masks)
             or _all_of(allowed, "kpis", list(kpis.of_grain("customer")) if kpis else [])
             or _all_of(allowed, "segments", segments) or _all_of(allowed, "predictions", predictions))

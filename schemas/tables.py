@@ -63,6 +63,17 @@ class Lake:
         return "://" not in self.root or self.root.startswith("file://")
 
 
+def abfss_parts(uri: str) -> tuple[str, str, str] | None:
+    """abfss://<container>@<account host>/<folder> as (https://<account host>, container, folder); None otherwise."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("abfss", "abfs") or "@" not in parsed.netloc:
+        return None
+    container, host = parsed.netloc.split("@", 1)
+    return f"https://{host}", container, parsed.path.strip("/")
+
+
 # The customer a record or interaction belongs to (identity resolution's stable ID).
 CUSTOMER_ID = "customer_id"
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from schemas.access import AccessFile
 from schemas.activity import DailyActivity
+from schemas.exports import ExportFile
 from schemas.kpis import KpiFile
 from schemas.match import MatchPolicy
 from schemas.predictions import PredictionFile
@@ -25,3 +26,4 @@ class Workspace(WorkspaceCore):
     activity: DailyActivity | None = None
     predictions: PredictionFile | None = None
     access: AccessFile | None = None
+    exports: ExportFile | None = None

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.filedatalake import DataLakeServiceClient, FileSystemClient
 
 from insights.access.acl import AclEntry, desired_acls, parse_acl
 from insights.access.acl_plan import DirectoryChange, plan_change
+from schemas.tables import abfss_parts
 from schemas.workspace import Workspace
 
 
@@ -30,12 +30,11 @@ class LakeLocation:
     @classmethod
     def parse(cls, root: str) -> LakeLocation:
         """abfss://<container>@<account>.dfs.core.windows.net/<folder>, or ValueError saying what is expected."""
-        parsed = urlparse(root)
-        if parsed.scheme not in ("abfss", "abfs") or "@" not in parsed.netloc:
+        parts = abfss_parts(root)
+        if parts is None:
             raise ValueError(f"'{root}' is not an ADLS Gen2 lake root: ACLs need "
                              "abfss://<container>@<account>.dfs.core.windows.net/<folder>")
-        container, host = parsed.netloc.split("@", 1)
-        return cls(f"https://{host}", container, parsed.path.strip("/"))
+        return cls(*parts)
 
 
 class AclChangeFailed(RuntimeError):

@@ -48,8 +48,24 @@ class Sent:
     body: str = ""
 
 
+class InMemoryTransport(HttpTransport):
+    """A transport with nothing to open or close: subclasses answer send() from memory."""
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        pass
+
+
 @dataclass
-class FakeDfs(HttpTransport):
+class FakeDfs(InMemoryTransport):
     """Directories (path under the file system -> ACL text and file count) answering the ACL operations."""
 
     file_system: str
@@ -97,17 +113,6 @@ class FakeDfs(HttpTransport):
         headers = {"Content-Type": "application/json", **({"x-ms-continuation": "VBaHi4TfzA"} if failed else {})}
         return Response(request, 200, headers, json.dumps(body).encode())
 
-    def open(self):
-        pass
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        pass
 
 
 SIGNER_OID, TENANT = "22222222-0000-4000-8000-000000000002", "33333333-0000-4000-8000-000000000003"

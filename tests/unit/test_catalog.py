@@ -36,4 +36,4 @@ def test_tables_doc_is_current():
     from schemas.catalog import EXAMPLE, render_doc
 
     committed = (ROOT / "docs" / "tables.md").read_text()
-    assert committed == render_doc(load_workspace(ROOT / EXAMPLE)), "run: python -m schemas.catalog > docs/tables.md"
+    assert committed == render_doc(load_workspace(ROOT / EXAMPLE)), "run: python -m schemas.tables_doc > docs/tables.md"
