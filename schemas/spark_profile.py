@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infra import SPARK_PROFILES_DIR
 from schemas.errors import Problem
@@ -25,10 +25,28 @@ class _Strict(BaseModel):
 
 
 class Autoscale(_Strict):
-    """Worker bounds a platform applies itself (Databricks), kept in the profile for the record."""
+    """The worker range a Databricks job cluster autoscales in: max_workers is the cost cap of a run."""
 
-    min_workers: int = Field(ge=0)
-    max_workers: int = Field(ge=1)
+    model_config = ConfigDict(strict=True)
+
+    min_workers: int = Field(ge=0, description="workers the cluster keeps when idle")
+    max_workers: int = Field(ge=1, description="workers the cluster never grows past (the cap)")
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> Autoscale:
+        if self.min_workers > self.max_workers:
+            raise ValueError(f"min_workers ({self.min_workers}) is above max_workers ({self.max_workers})")
+        return self
+
+
+class JobCluster(_Strict):
+    """The machine a Databricks job cluster is made of: its runtime and node types (docs/deploy.md)."""
+
+    model_config = ConfigDict(strict=True)
+
+    spark_version: str = Field(min_length=1, description="Databricks Runtime key, e.g. 17.3.x-scala2.13")
+    node_type_id: str = Field(min_length=1, description="worker node type, e.g. Standard_D4ds_v5")
+    driver_node_type_id: str | None = Field(default=None, description="driver node type; default: node_type_id")
 
 
 class SparkProfile(_Strict):
@@ -41,7 +59,19 @@ class SparkProfile(_Strict):
     )
     conf: dict[str, str] = Field(default_factory=dict, description="Spark settings, applied last")
     description: str = ""
-    autoscale: Autoscale | None = None
+    autoscale: Autoscale | None = Field(default=None, description="job cluster worker range (master: null)")
+    cluster: JobCluster | None = Field(default=None, description="job cluster runtime and nodes (master: null)")
+
+    @model_validator(mode="after")
+    def _platform_cluster_needs_no_master(self) -> SparkProfile:
+        """autoscale and cluster describe a cluster the platform starts, so they go together, without a master."""
+        given = [key for key in ("autoscale", "cluster") if getattr(self, key) is not None]
+        if given and self.master is not None:
+            raise ValueError(f"{given[0]}: a platform's job cluster, so master must be null (is {self.master!r})")
+        if len(given) == 1:
+            missing = {"autoscale", "cluster"} - set(given)
+            raise ValueError(f"{given[0]} needs {missing.pop()} too: a job cluster has both its size and its nodes")
+        return self
 
     @field_validator("conf", mode="before")
     @classmethod
@@ -56,6 +86,9 @@ class SparkProfile(_Strict):
         """The executor cap of dynamic allocation, if the profile sets one."""
         value = self.conf.get("spark.dynamicAllocation.maxExecutors")
         return int(value) if value is not None else None
+
+
+_NESTED: dict[str, type[BaseModel]] = {"autoscale": Autoscale, "cluster": JobCluster}
 
 
 def available_profiles(folder: Path = SPARK_PROFILES_DIR) -> list[str]:
@@ -89,7 +122,8 @@ def _problem(path: Path, error: Any) -> Problem:
     key = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = f"unknown key (known: {sorted(SparkProfile.model_fields)})"
+        model = _NESTED.get(str(error["loc"][0]), SparkProfile) if len(error["loc"]) > 1 else SparkProfile
+        message = f"unknown key (known: {sorted(model.model_fields)})"
     return Problem(str(path), key, message)
 
 

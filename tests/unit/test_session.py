@@ -69,3 +69,35 @@ def test_unreachable_maven_central_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(session, "MAVEN_CENTRAL", "http://127.0.0.1:9")  # nothing listens
     with pytest.raises(SparkSetupError, match="fetching it from Maven Central failed"):
         session.ensure_delta_jar_reachable(timeout=2)
+
+
+def _databricks_like(tmp_path, autoscale: str, cluster: str = "cluster: {spark_version: 17.3.x-scala2.13, node_type_id: n}",
+                     master: str = "null"):
+    (tmp_path / "dbx.yaml").write_text(f"master: {master}\ndelta_jar: builtin\nautoscale: {autoscale}\n{cluster}\n")
+    return load_profile("dbx", folder=tmp_path)
+
+
+def test_the_databricks_profile_has_a_typed_job_cluster():
+    profile = load_profile("databricks")
+    assert profile.master is None and profile.autoscale is not None and profile.cluster is not None
+    assert 0 <= profile.autoscale.min_workers <= profile.autoscale.max_workers
+    assert profile.cluster.spark_version and profile.cluster.node_type_id
+
+
+@pytest.mark.parametrize(("autoscale", "message"), [
+    ("{min_workers: 5, max_workers: 2}", r"dbx.yaml: autoscale: min_workers \(5\) is above max_workers \(2\)"),
+    ("{min_workers: '2', max_workers: 4}", r"dbx.yaml: autoscale.min_workers: Input should be a valid integer"),
+    ("{min_workers: 0, max_workers: 0}", r"dbx.yaml: autoscale.max_workers: Input should be greater than or equal to 1"),
+    ("{min_workers: 1, max_workers: 4, max: 9}",
+     r"dbx.yaml: autoscale.max: unknown key \(known: \['max_workers', 'min_workers'\]\)"),
+])
+def test_a_wrong_worker_range_names_the_file_and_key(tmp_path, autoscale, message):
+    with pytest.raises(SparkProfileError, match=message):
+        _databricks_like(tmp_path, autoscale)
+
+
+def test_a_job_cluster_needs_no_master_and_both_its_blocks(tmp_path):
+    with pytest.raises(SparkProfileError, match=r"autoscale: a platform's job cluster, so master must be null"):
+        _databricks_like(tmp_path, "{min_workers: 1, max_workers: 4}", master="local[2]")
+    with pytest.raises(SparkProfileError, match=r"autoscale needs cluster too"):
+        _databricks_like(tmp_path, "{min_workers: 1, max_workers: 4}", cluster="")
