@@ -15,6 +15,7 @@ from schemas.environment import Environment, is_remote
 
 # Where the uploaded wheel and the workspace folder are, as the cluster sees them (docs/deploy.md).
 WHEEL_VAR, WORKSPACE_VAR = "INSIGHTS_DATABRICKS_WHEEL", "INSIGHTS_DATABRICKS_WORKSPACE"
+POLICY_VAR = "INSIGHTS_DATABRICKS_POLICY"  # optional: the cluster policy that holds the cap
 
 
 def pipes_client(_: dg.InitResourceContext) -> PipesDatabricksClient:
@@ -40,7 +41,8 @@ def target_from_env(env: Environment, environ: os._Environ | dict[str, str] = os
     if not is_remote(env.lake_root):
         raise DatabricksJobError(f"INSIGHTS_LAKE is '{env.lake_root}', a local folder the cluster cannot see")
     return DatabricksTarget(wheel=environ[WHEEL_VAR], workspace_dir=environ[WORKSPACE_VAR],
-                            lake_root=env.lake_root, mlflow_uri=env.mlflow_uri or "databricks")
+                            lake_root=env.lake_root, mlflow_uri=env.mlflow_uri or "databricks",
+                            policy_id=environ.get(POLICY_VAR) or None)
 
 
 def load_definitions() -> dg.Definitions:

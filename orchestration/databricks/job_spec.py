@@ -29,6 +29,9 @@ class DatabricksTarget(dg.ConfigurableResource):
     lake_root: str = Field(description="the lake root, e.g. abfss://lake@account.dfs.core.windows.net/insights")
     mlflow_uri: str = Field(default="databricks", description="the tracking server the cluster logs to")
     profile: str = Field(default="databricks", description="the Spark profile the cluster run uses")
+    policy_id: str | None = Field(
+        default=None, description="the cluster policy that holds the cap (infra/databricks/cluster-policy.json)"
+    )
 
 
 class DatabricksRunConfig(dg.Config):
@@ -56,6 +59,7 @@ def cluster_spec(profile: SparkProfile, target: DatabricksTarget, max_workers: i
         autoscale=worker_range(profile.autoscale, max_workers),
         spark_conf=dict(profile.conf),
         spark_env_vars=cluster_environment(profile, target),
+        policy_id=target.policy_id,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from pathlib import Path
 
@@ -17,7 +18,9 @@ BUNDLE = ROOT / "infra" / "databricks"
 JOB_FILE = BUNDLE / "resources" / "pipeline_job.yml"
 # The bundle's variables stand where a launch has its target's values.
 TARGET = DatabricksTarget(wheel="(the bundle's artifact)", workspace_dir="${var.workspace_dir}",
-                          lake_root="${var.lake_root}", mlflow_uri="${var.mlflow_uri}")
+                          lake_root="${var.lake_root}", mlflow_uri="${var.mlflow_uri}",
+                          policy_id="${var.cluster_policy_id}")
+POLICY = BUNDLE / "cluster-policy.json"
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +67,15 @@ def test_every_variable_used_is_declared_and_every_resource_file_included(bundle
     used = set(re.findall(r"\$\{var\.(\w+)\}", JOB_FILE.read_text()))
     assert used and used <= set(bundle["variables"])
     assert any(fnmatch.fnmatch(str(JOB_FILE.relative_to(BUNDLE)), glob) for glob in bundle["include"])
+
+
+def test_the_cluster_policy_holds_the_profiles_cap_runtime_and_nodes():
+    """A cluster asking for more workers than the cap is refused by Databricks, whoever asks."""
+    policy = json.loads(POLICY.read_text())
+    profile = load_profile("databricks")
+    assert policy["autoscale.max_workers"]["type"] == "range"
+    assert policy["autoscale.max_workers"]["maxValue"] == profile.autoscale.max_workers
+    assert policy["autoscale.min_workers"]["maxValue"] >= profile.autoscale.min_workers
+    assert policy["num_workers"] == {"type": "forbidden", "hidden": True}  # a fixed size would bypass autoscale
+    assert policy["spark_version"] == {"type": "fixed", "value": profile.cluster.spark_version}
+    assert profile.cluster.node_type_id in policy["node_type_id"]["values"]

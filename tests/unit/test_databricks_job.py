@@ -60,3 +60,9 @@ def test_a_profile_without_a_job_cluster_is_refused():
         submit_task(load_profile("local"), TARGET.model_copy(update={"profile": "local"}))
     with pytest.raises(DatabricksJobError, match="the target runs profile 'databricks', but the task was built from 'local'"):
         submit_task(load_profile("local"), TARGET)
+
+
+def test_the_cluster_policy_goes_with_the_cluster_when_given():
+    assert "policy_id" not in submit_task(load_profile("databricks"), TARGET).new_cluster.as_dict()
+    with_policy = TARGET.model_copy(update={"policy_id": "E0631F5C0D000A2B"})
+    assert submit_task(load_profile("databricks"), with_policy).new_cluster.policy_id == "E0631F5C0D000A2B"
