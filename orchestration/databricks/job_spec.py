@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 import dagster as dg
 from databricks.sdk.service import compute, jobs
 from pydantic import Field
 
-from schemas.environment import NO_TELEMETRY
+from schemas.environment import NO_TELEMETRY, Environment, is_remote
 from schemas.spark_profile import Autoscale, SparkProfile
 
 # The wheel's distribution and the console script the cluster runs ([project.scripts] in pyproject.toml).
@@ -15,6 +18,8 @@ ENTRY_POINT = "insights-databricks"
 TASK_KEY = "customer_insights"
 # Dagster's instance on the cluster's driver: local scratch, only for the in-process run there.
 CLUSTER_DAGSTER_HOME = "/local_disk0/tmp/dagster"
+# Where the uploaded wheel and the workspace folder are, as the cluster sees them; the policy is optional (docs/deploy.md).
+WHEEL_VAR, WORKSPACE_VAR, POLICY_VAR = "INSIGHTS_DATABRICKS_WHEEL", "INSIGHTS_DATABRICKS_WORKSPACE", "INSIGHTS_DATABRICKS_POLICY"
 
 
 class DatabricksJobError(ValueError):
@@ -38,6 +43,19 @@ class DatabricksRunConfig(dg.Config):
     """A run's own settings: a lower cap on workers than the profile's, to limit one run's cost."""
 
     max_workers: int | None = Field(default=None, ge=1, description="at most this many workers (the lower cap wins)")
+
+
+def target_from_env(env: Environment, environ: Mapping[str, str] | None = None) -> DatabricksTarget:
+    """The target from INSIGHTS_DATABRICKS_WHEEL/_WORKSPACE and the environment's remote lake and MLflow store."""
+    environ = os.environ if environ is None else environ
+    missing = [name for name in (WHEEL_VAR, WORKSPACE_VAR) if not environ.get(name)]
+    if missing:
+        raise DatabricksJobError(f"set {' and '.join(missing)}: where the cluster finds the wheel and the workspace")
+    if not is_remote(env.lake_root):
+        raise DatabricksJobError(f"INSIGHTS_LAKE is '{env.lake_root}', a local folder the cluster cannot see")
+    return DatabricksTarget(wheel=environ[WHEEL_VAR], workspace_dir=environ[WORKSPACE_VAR],
+                            lake_root=env.lake_root, mlflow_uri=env.mlflow_uri or "databricks",
+                            policy_id=environ.get(POLICY_VAR) or None)
 
 
 def worker_range(autoscale: Autoscale, max_workers: int | None = None) -> compute.AutoScale:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.databricks.job_spec import (ENTRY_POINT, PACKAGE, DatabricksJobError, DatabricksTarget,
-                                               submit_task)
+                                               submit_task, target_from_env)
 from schemas.environment import Environment
 from schemas.spark_profile import load_profile
 
@@ -66,3 +66,16 @@ def test_the_cluster_policy_goes_with_the_cluster_when_given():
     assert "policy_id" not in submit_task(load_profile("databricks"), TARGET).new_cluster.as_dict()
     with_policy = TARGET.model_copy(update={"policy_id": "E0631F5C0D000A2B"})
     assert submit_task(load_profile("databricks"), with_policy).new_cluster.policy_id == "E0631F5C0D000A2B"
+
+
+def test_the_target_comes_from_the_environment_and_needs_a_remote_lake(tmp_path):
+    env = Environment.from_env({"INSIGHTS_WORKSPACE": str(tmp_path), "INSIGHTS_LAKE": TARGET.lake_root,
+                                "INSIGHTS_MLFLOW_URI": "databricks"})
+    given = {"INSIGHTS_DATABRICKS_WHEEL": TARGET.wheel, "INSIGHTS_DATABRICKS_WORKSPACE": TARGET.workspace_dir}
+    assert target_from_env(env, given) == TARGET
+    assert target_from_env(env, given | {"INSIGHTS_DATABRICKS_POLICY": "P1"}).policy_id == "P1"
+    with pytest.raises(DatabricksJobError, match="set INSIGHTS_DATABRICKS_WORKSPACE: where the cluster finds"):
+        target_from_env(env, {"INSIGHTS_DATABRICKS_WHEEL": TARGET.wheel})
+    local = Environment.from_env({"INSIGHTS_WORKSPACE": str(tmp_path), "INSIGHTS_LAKE": str(tmp_path / "lake")})
+    with pytest.raises(DatabricksJobError, match="a local folder the cluster cannot see"):
+        target_from_env(local, given)

@@ -7,6 +7,8 @@ patch below ours (docs/deploy.md). Until a matching release exists this module i
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -71,8 +73,6 @@ class MountedContextLoader(PipesContextLoader):
         self.root = root
 
     def load_context(self, params):
-        import contextlib
-        import json
         return contextlib.nullcontext(json.loads((self.root / params["path"].lstrip("/")).read_text()))
 
 
