@@ -18,13 +18,19 @@ export DO_NOT_TRACK := true
 # against 5.4 s of CPU to import the pipeline, 3.5 s against 1.0 s for a Python worker.
 export PYTHONDONTWRITEBYTECODE :=
 
+# The Databricks launch (orchestration/databricks) needs dagster-databricks; its newest release pins
+# dagster one patch below our lock (docs/deploy.md#databricks), so it goes in without its pins, over
+# the lock's dagster, dagster-pipes and databricks-sdk. Move it into the lock when 0.29.28 is out.
+DATABRICKS_PIPES := dagster-databricks==0.29.27 dagster-pyspark==0.29.27 dagster-spark==0.29.27
+
 .PHONY: install browser azurite run test ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
-$(BIN)/.installed: pyproject.toml requirements.lock
+$(BIN)/.installed: pyproject.toml requirements.lock Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e ".[dev]"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps $(DATABRICKS_PIPES)
 	touch $@
 
 install: $(BIN)/.installed

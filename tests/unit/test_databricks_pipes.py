@@ -1,7 +1,7 @@
 """A Dagster launch submits the profile's job cluster through Pipes and gets each table back (a fake workspace, no network).
 
 Needs dagster-databricks, which is not in the lock yet: its newest release (0.29.27) pins dagster 1.13.27, one
-patch below ours (docs/deploy.md). Until a matching release exists this module is skipped where it is missing.
+patch below ours (docs/deploy.md), so `make install` puts it in without its pins (DATABRICKS_PIPES).
 """
 
 from __future__ import annotations
@@ -16,20 +16,18 @@ from types import SimpleNamespace
 import dagster as dg
 import pytest
 
-pytest.importorskip("dagster_databricks", reason="dagster-databricks matching dagster 1.13.28 is not released")
-
-from dagster_databricks import PipesDatabricksClient, PipesDbfsMessageReader  # noqa: E402
-from dagster_pipes import (PipesBufferedFilesystemMessageWriterChannel, PipesContext, PipesContextLoader,  # noqa: E402
+from dagster_databricks import PipesDatabricksClient, PipesDbfsMessageReader
+from dagster_pipes import (PipesBufferedFilesystemMessageWriterChannel, PipesContext, PipesContextLoader,
                            PipesDbfsMessageWriter, PipesMappingParamsLoader, decode_param)
-from databricks.sdk.errors import NotFound  # noqa: E402
-from databricks.sdk.service import jobs  # noqa: E402
+from databricks.sdk.errors import NotFound
+from databricks.sdk.service import jobs
 
-from insights.databricks_run import report  # noqa: E402
-from insights.run import RunSummary, TableWritten  # noqa: E402
-from orchestration.build import build_definitions  # noqa: E402
-from orchestration.databricks.job_spec import DatabricksTarget  # noqa: E402
-from orchestration.databricks.launch import ASSET_NAME, databricks_pipeline, remote_specs  # noqa: E402
-from schemas.environment import Environment  # noqa: E402
+from insights.databricks_run import report
+from insights.run import RunSummary, TableWritten
+from orchestration.build import build_definitions
+from orchestration.databricks.job_spec import DatabricksTarget
+from orchestration.databricks.launch import ASSET_NAME, databricks_pipeline, remote_specs
+from schemas.environment import Environment
 
 SELECTED = [dg.AssetKey(["silver", "customer"]), dg.AssetKey(["gold", "customer_ids"])]
 NEIGHBOUR = "gold/customer_id_history"  # written in the same step as gold/customer_ids, not selected
