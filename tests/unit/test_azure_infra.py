@@ -1,4 +1,4 @@
-"""infra/azure/main.bicep: a secure ADLS Gen2 account, the pipeline's identity and roles, outputs the environment reads."""
+"""infra/azure/main.bicep: a locked-down ADLS Gen2 account, the pipeline identity's roles, the environment's outputs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -18,7 +17,13 @@ from schemas.azure_credentials import AZURE_VARIABLES, AbfssRoot, AuthMethod
 from schemas.environment import VARIABLES, Environment
 from schemas.exports import ExportFile
 from tests.unit.azure_template import (
-    EXAMPLE_PARAMETERS, INFRA, TEMPLATE, example_parameters, load_template, parameter_value, resolve,
+    EXAMPLE_PARAMETERS,
+    INFRA,
+    TEMPLATE,
+    example_parameters,
+    load_template,
+    parameter_value,
+    resolve,
 )
 
 ROOT = INFRA.parents[1]
@@ -47,7 +52,7 @@ def role_assignments(template) -> dict[str, tuple[str, str, str]]:
 
 
 def test_the_account_is_adls_gen2_tls12_private_and_keyless_by_default(template):
-    (name, account), = template.resources_of("Microsoft.Storage/storageAccounts").items()
+    (account,) = template.resources_of("Microsoft.Storage/storageAccounts").values()
     props = account["properties"]
     assert account["kind"] == "StorageV2" and props["isHnsEnabled"] is True
     assert props["minimumTlsVersion"] == "TLS1_2" and props["supportsHttpsTrafficOnly"] is True
@@ -66,7 +71,8 @@ def test_containers_are_the_lake_and_exports_named_by_parameters(template):
 def test_the_pipeline_identity_contributes_and_readers_get_nothing_at_account_scope(template):
     assignments = role_assignments(template)
     assert assignments["pipelineContributor"][:2] == ("account", CONTRIBUTOR)
-    assert '"identity"' in assignments["pipelineContributor"][2] and "principalId" in assignments["pipelineContributor"][2]
+    pipeline_principal = assignments["pipelineContributor"][2]
+    assert '"identity"' in pipeline_principal and "principalId" in pipeline_principal
     assert assignments["adminOwner"][:2] == ("account", OWNER)
     assert assignments["exportReader"][:2] == ("exportsContainer", READER)
     # Readers' per-table access is access.yaml's, as ACLs: no data-reading role on the whole account.
@@ -98,6 +104,10 @@ def test_outputs_are_the_variables_the_pipeline_reads(template):
 def test_the_example_deployment_gives_a_lake_root_the_environment_accepts(template, tmp_path):
     values = example_parameters()
     assert set(values) <= set(template.parameters), f"{EXAMPLE_PARAMETERS.name}: unknown parameters"
+    # Azure's naming rules (Microsoft.Storage 2023-05-01): account 3-24 of [a-z0-9], containers 3-63, lower case.
+    assert re.fullmatch(r"[a-z0-9]{3,24}", values["storageAccountName"]), values["storageAccountName"]
+    for name in ("lakeContainerName", "exportsContainerName"):
+        assert re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]", values[name]), values[name]
     lake = resolve(template, values, template.outputs["INSIGHTS_LAKE"]["value"])
     root = AbfssRoot.parse(lake)
     assert (root.container, root.account, root.folder) == (
@@ -105,7 +115,8 @@ def test_the_example_deployment_gives_a_lake_root_the_environment_accepts(templa
     token = tmp_path / "token"
     token.write_text("fake")
     env = Environment.from_env({"INSIGHTS_LAKE": lake, "INSIGHTS_MLFLOW_URI": "https://mlflow.example.com",
-                                "INSIGHTS_AZURE_AUTH": "workload_identity", "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t",
+                                "INSIGHTS_AZURE_AUTH": "workload_identity", "AZURE_CLIENT_ID": "c",
+                                "AZURE_TENANT_ID": "t",
                                 "AZURE_FEDERATED_TOKEN_FILE": str(token), "INSIGHTS_WORKSPACE": str(RETAIL)})
     assert env.lake_root == lake and env.azure.method == AuthMethod.WORKLOAD_IDENTITY
 
@@ -143,7 +154,7 @@ def bicep_cli() -> str | None:
 
 def run_bicep(cli: str, *args: str) -> subprocess.CompletedProcess[str]:
     """One Bicep CLI command; a non-zero exit or any warning or error in its diagnostics fails the test."""
-    done = subprocess.run([cli, *args], capture_output=True, text=True, timeout=300, env=os.environ | {
+    done = subprocess.run([cli, *args], capture_output=True, text=True, timeout=300, check=False, env=os.environ | {
         "DOTNET_CLI_TELEMETRY_OPTOUT": "1", "BICEP_TRACING_ENABLED": "false"})
     diagnostics = [line for line in done.stderr.splitlines() if re.search(r"\b(Warning|Error)\b", line)]
     assert done.returncode == 0 and not diagnostics, f"bicep {' '.join(args)}:\n{done.stderr}"
@@ -166,7 +177,8 @@ def test_bicep_builds_and_lints_clean_and_the_arm_json_holds():
     names = [c["name"] for c in by_type["Microsoft.Storage/storageAccounts/blobServices/containers"]]
     assert any("parameters('lakeContainerName')" in n for n in names)
     assert any("parameters('exportsContainerName')" in n for n in names)
-    role_ids = json.dumps([r["properties"]["roleDefinitionId"] for r in by_type["Microsoft.Authorization/roleAssignments"]])
+    assignments = by_type["Microsoft.Authorization/roleAssignments"]
+    role_ids = json.dumps([r["properties"]["roleDefinitionId"] for r in assignments])
     assert "variables('storageBlobDataContributor')" in role_ids
     assert arm["variables"]["storageBlobDataContributor"] == CONTRIBUTOR
     assert set(arm["outputs"]) == set(load_template().outputs)
