@@ -23,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # the lock's dagster, dagster-pipes and databricks-sdk. Move it into the lock when 0.29.28 is out.
 DATABRICKS_PIPES := dagster-databricks==0.29.27 dagster-pyspark==0.29.27 dagster-spark==0.29.27
 
-.PHONY: install browser azurite run test ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser azurite bicep-check run test ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock Makefile
@@ -56,6 +56,25 @@ $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 
 azurite: $(AZURITE)
+
+# The Bicep CLI (NuGet package, pinned) compiles and lints infra/azure/main.bicep: `make bicep-check`.
+# NuGet is not among the registries this project's machines and CI reach, so it is not part of
+# `make test` (tests/unit/test_azure_infra.py checks the template's content with pycep instead).
+# A .nupkg is a zip; the binary is `bicep`.
+BICEP_VERSION := 0.49.2
+BICEP := .tools/bicep/bicep
+BICEP_NUPKG := https://api.nuget.org/v3-flatcontainer/azure.bicep.commandline.linux-x64/$(BICEP_VERSION)/azure.bicep.commandline.linux-x64.$(BICEP_VERSION).nupkg
+$(BICEP): | install
+	mkdir -p .tools/bicep
+	curl -fsSL --max-time 120 -o .tools/bicep/bicep.nupkg $(BICEP_NUPKG)
+	$(BIN)/python -c "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+	  m = [n for n in z.namelist() if n.rsplit('/', 1)[-1] == 'bicep']; assert len(m) == 1, m; \
+	  open(sys.argv[2], 'wb').write(z.read(m[0]))" .tools/bicep/bicep.nupkg $@
+	chmod +x $@ && rm -f .tools/bicep/bicep.nupkg && $@ --version
+
+bicep-check: $(BICEP)
+	$(BICEP) lint infra/azure/main.bicep
+	$(BICEP) build infra/azure/main.bicep --stdout > /dev/null
 
 test: install browser azurite
 	$(BIN)/python -m pytest
