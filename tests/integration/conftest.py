@@ -10,7 +10,11 @@ materialises nothing. The copied workspace trains its predictions with cheap set
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # two windows (the fewest: one trains, one validates) and one model family (gbt is covered by
 # tests/unit/test_prediction_models.py).
 CHEAP_TRAINING = {"windows": 2, "models": ["linear"]}
+# A service principal whose secret is recognisable: the example runs with it in the environment, and
+# tests/integration/test_secrets.py finds it in nothing the runs left (events, MLflow, logs).
+FAKE_AZURE = {
+    "AZURE_CLIENT_ID": "00000000-0000-4000-8000-00000000c1d0",
+    "AZURE_TENANT_ID": "00000000-0000-4000-8000-0000000071d0",
+    "AZURE_CLIENT_SECRET": "FAKE-SECRET-full-run-5ec7e7",
+}
 # KPI features recompute the KPIs at every cutoff: with all of kpis.yaml's they took a quarter of
 # the example's Spark job time. One KPI keeps that path (kpi_<name> as of each cutoff) under test.
 CHEAP_FEATURES = {"kpis": ["lifetime_spend"]}
@@ -86,12 +97,38 @@ def example(example_workspace, spark) -> Example:
     """The example workspace materialised twice into a fresh lake (the second run proves idempotence)."""
     env = example_workspace
     instance = dg.DagsterInstance.ephemeral()
-    first = run_pipeline(env, instance=instance, log_level="WARNING")
-    snapshot = delta_counts(env.lake_root)
-    fingerprints = {name: table_fingerprint(path) for name, path in delta_tables(env.lake_root).items()}
-    second = run_pipeline(env, instance=instance, log_level="WARNING")
+    with fake_service_principal(Path(env.lake_root).parent / "python.log"):
+        first = run_pipeline(env, instance=instance, log_level="WARNING")
+        snapshot = delta_counts(env.lake_root)
+        fingerprints = {name: table_fingerprint(path) for name, path in delta_tables(env.lake_root).items()}
+        second = run_pipeline(env, instance=instance, log_level="WARNING")
     manifest = json.loads((Path(env.workspace_dir) / "data" / "_truth" / "manifest.json").read_text())
     return Example(env, first, second, snapshot, manifest, instance, fingerprints)
+
+
+@contextmanager
+def fake_service_principal(log_file: Path) -> Iterator[None]:
+    """FAKE_AZURE in the process environment for the block, as a deployment with a service principal has
+    it; every Python log record of the block (INFO and up) also goes to log_file, to be searched."""
+    saved = {k: os.environ.get(k) for k in FAKE_AZURE}
+    os.environ.update(FAKE_AZURE)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def delta_tables(lake_root: str) -> dict[str, Path]:
