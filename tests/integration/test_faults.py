@@ -6,7 +6,8 @@ The uninterrupted run is the `example` fixture's lake (same workspace, same file
 write runs in a separate driver process (tests/integration/fault_writer.py) that writes one
 Parquet file per row, so the write spans many files; the test kills the process group as soon
 as a data file exists that no Delta commit references, and proves afterwards that the commit
-never happened. The re-run happens in this process, like any later run would.
+never happened. The three writers start together (a module fixture), so their drivers' start-up
+overlaps; each re-run happens in this process, like any later run would.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import deltalake
@@ -64,31 +66,62 @@ def committed_files(table: Path) -> set[str]:
     return added
 
 
-def kill_mid_write(args: list[str], table: Path, tmp: Path) -> set[str]:
-    """Run the writer; SIGKILL it once an uncommitted data file exists; return the orphans."""
+@dataclass
+class Writer:
+    """A writer process to kill once its table holds a data file that no Delta commit references."""
+
+    name: str
+    table: Path
+    log: Path
+    before: set[str]
+    process: subprocess.Popen
+
+    def orphans(self) -> set[str]:
+        return data_files(self.table) - self.before - committed_files(self.table)
+
+
+def start_writer(name: str, args: list[str], table: Path, tmp: Path) -> Writer:
+    """A separate driver process (its own session: a kill takes Python and its JVM) writing one file per row."""
     before = data_files(table)
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    with open(tmp / "writer.log", "w") as out:
-        writer = subprocess.Popen(
+    log = tmp / f"{name}-writer.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
             [sys.executable, "-m", "tests.integration.fault_writer", *args, "--records-per-file", "1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        deadline = time.monotonic() + KILL_TIMEOUT_S
-        try:
-            while writer.poll() is None and time.monotonic() < deadline:
-                if data_files(table) - before - committed_files(table):
-                    os.killpg(writer.pid, signal.SIGKILL)  # the driver: Python and its JVM
-                    break
-                time.sleep(0.02)
-        finally:
-            if writer.poll() is None:
-                os.killpg(writer.pid, signal.SIGKILL)
-            writer.wait()
-    log = (tmp / "writer.log").read_text()[-3000:]
-    assert writer.returncode == -signal.SIGKILL, f"writer ended on its own ({writer.returncode}):\n{log}"
-    orphans = data_files(table) - before - committed_files(table)
-    assert orphans, f"killed, but every data file is committed: the kill came too late\n{log}"
-    return orphans
+    return Writer(name, table, log, before, process)
+
+
+def kill_mid_write(writers: list[Writer]) -> dict[str, set[str]]:
+    """SIGKILL each writer as soon as an uncommitted data file of its table exists; name -> its orphans.
+
+    The writers run at once: most of each one's time is starting a driver, which overlaps.
+    """
+    deadline = time.monotonic() + KILL_TIMEOUT_S
+    running = list(writers)
+    try:
+        while running and time.monotonic() < deadline:
+            for writer in list(running):
+                if writer.process.poll() is not None:
+                    running.remove(writer)
+                elif writer.orphans():
+                    os.killpg(writer.process.pid, signal.SIGKILL)  # the driver: Python and its JVM
+                    running.remove(writer)
+            time.sleep(0.02)
+    finally:
+        for writer in writers:
+            if writer.process.poll() is None:
+                os.killpg(writer.process.pid, signal.SIGKILL)
+            writer.process.wait()
+    found = {}
+    for writer in writers:
+        log = writer.log.read_text()[-3000:]
+        code = writer.process.returncode
+        assert code == -signal.SIGKILL, f"{writer.name} writer ended on its own ({code}):\n{log}"
+        found[writer.name] = writer.orphans()
+        assert found[writer.name], f"{writer.name}: killed, but every data file is committed: too late\n{log}"
+    return found
 
 
 def content(table: Path, ignore: list[str] = WALL_CLOCK, where: tuple[str, str] | None = None) -> str:
@@ -112,14 +145,40 @@ def copy_lake(example, target: Path, without: str) -> Path:
     return target
 
 
-def test_kill_mid_bronze_write_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
-    lake = tmp_path / "lake"
-    select = 'key:"bronze/web_events" or key:"quarantine/web_events"'
-    orphans = kill_mid_write(
-        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", select],
-        lake / "bronze" / "web_events", tmp_path,
-    )
-    rerun(example, lake, select)
+BRONZE_SELECTION = 'key:"bronze/web_events" or key:"quarantine/web_events"'
+
+
+@dataclass(frozen=True)
+class Killed:
+    """A lake whose writer was killed mid-write, and the data files the kill left uncommitted."""
+
+    lake: Path
+    orphans: set[str]
+
+
+@pytest.fixture(scope="module")
+def killed(example, tmp_path_factory) -> dict[str, Killed]:
+    """A bronze, a silver and a gold writer, each on its own lake, started together and killed mid-write."""
+    tmp = tmp_path_factory.mktemp("killed")
+    lakes = {
+        "bronze": tmp / "bronze-lake",  # a fresh lake: the source lands from nothing
+        "silver": copy_lake(example, tmp / "silver-lake", "silver/web_visit"),
+        "gold": copy_lake(example, tmp / "gold-lake", "gold/customer_measures"),
+    }
+    plans = {"bronze": (BRONZE_SELECTION, "bronze/web_events"), "silver": ("silver/web_visit", "silver/web_visit"),
+             "gold": ("gold/customer_measures", "gold/customer_measures")}
+    writers = [
+        start_writer(name, ["--workspace", example.env.workspace_dir, "--lake", str(lakes[name]),
+                            "--select", select], lakes[name] / table, tmp)
+        for name, (select, table) in plans.items()
+    ]
+    orphans = kill_mid_write(writers)
+    return {name: Killed(lakes[name], orphans[name]) for name in plans}
+
+
+def test_kill_mid_bronze_write_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["bronze"].lake, killed["bronze"].orphans
+    rerun(example, lake, BRONZE_SELECTION)
     for table in ("bronze/web_events", "quarantine/web_events"):
         assert content(lake / table) == content(example.lake / table), table
     by_source = ("source", "web_events")
@@ -129,28 +188,22 @@ def test_kill_mid_bronze_write_then_rerun_equals_an_uninterrupted_run(example, t
     assert not orphans & committed_files(lake / "bronze" / "web_events")  # never part of the table
 
 
-def test_kill_mid_silver_merge_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
-    lake = copy_lake(example, tmp_path / "lake", "silver/web_visit")
-    kill_mid_write(
-        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", "silver/web_visit"],
-        lake / "silver" / "web_visit", tmp_path,
-    )
+def test_kill_mid_silver_merge_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["silver"].lake, killed["silver"].orphans
     rerun(example, lake, "silver/web_visit")
     table = "silver/web_visit"
     assert content(lake / table, ignore=[]) == content(example.lake / table, ignore=[])
     rows = deltalake.DeltaTable(str(lake / table)).to_pandas()
     assert rows["record_id"].is_unique
+    assert not orphans & committed_files(lake / table)
 
 
-def test_kill_mid_gold_write_then_rerun_equals_an_uninterrupted_run(example, tmp_path):
-    lake = copy_lake(example, tmp_path / "lake", "gold/customer_measures")
-    kill_mid_write(
-        ["--workspace", example.env.workspace_dir, "--lake", str(lake), "--select", "gold/customer_measures"],
-        lake / "gold" / "customer_measures", tmp_path,
-    )
+def test_kill_mid_gold_write_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["gold"].lake, killed["gold"].orphans
     rerun(example, lake, "gold/customer_measures")
     table = "gold/customer_measures"
     assert content(lake / table, ignore=[]) == content(example.lake / table, ignore=[])
+    assert not orphans & committed_files(lake / table)
 
 
 def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path, caplog):
