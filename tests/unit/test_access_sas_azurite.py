@@ -24,17 +24,10 @@ from schemas.loader import load_workspace
 from schemas.permissions import permissions_for
 from tests import azurite
 from tests.azurite_oauth import SIGNER, TENANT, EntraToken, self_signed
+from tests.unit.access_world import ANALYST_360, with_analyst_360
 from tests.unit.workspace_edits import copy_retail, edit
 
-ANALYST = "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e"  # a service principal whose role may read customer_360 whole
 PREFIX = "retail"
-
-
-def with_analyst(access: dict) -> None:
-    """A role granted everything customer_360 is built from, unmasked, so it may read the table as files."""
-    every = {k: ["*"] for k in ("profiles", "interactions", "kpis", "segments", "predictions")}
-    access["roles"]["analyst_360"] = {**every, "identity": True, "customer_360": True}
-    access["principals"][ANALYST] = {"kind": "service_principal", "role": "analyst_360", "name": "360 analyst"}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +41,7 @@ def secure(tmp_path_factory):
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     folder = copy_retail(tmp_path_factory.mktemp("ws"))
-    edit(folder, "access.yaml", with_analyst)
+    edit(folder, "access.yaml", with_analyst_360)
     return load_workspace(folder)
 
 
@@ -89,7 +82,7 @@ def with_sas(url: str, verify: str) -> BlobClient:
 
 def test_a_sas_for_customer_360_reads_each_of_its_files(workspace, secure, lake, tmp_path):
     service, _ = secure
-    urls = issue(workspace, secure, ANALYST, "gold/customer_360")
+    urls = issue(workspace, secure, ANALYST_360, "gold/customer_360")
     assert sorted(urls) == sorted(lake["customer_360"]), "every file of the directory, nothing else"
     for name, url in urls.items():
         fields = dict(p.split("=", 1) for p in urlparse(url).query.split("&"))
@@ -113,7 +106,7 @@ def refusal(action, code: str) -> HttpResponseError:
 
 def test_the_same_sas_is_refused_for_another_table_and_for_writes(workspace, secure, lake):
     service, _ = secure
-    urls = issue(workspace, secure, ANALYST, "gold/customer_360")
+    urls = issue(workspace, secure, ANALYST_360, "gold/customer_360")
     name, url = next(iter(urls.items()))
     query = urlparse(url).query
     other = next(iter(lake["customer_ids"]))
@@ -131,11 +124,11 @@ def test_the_same_sas_is_refused_for_another_table_and_for_writes(workspace, sec
 
 def test_a_sas_without_the_signature_or_past_its_expiry_is_refused(workspace, secure, lake):
     service, _ = secure
-    url = next(iter(issue(workspace, secure, ANALYST, "gold/customer_360").values()))
+    url = next(iter(issue(workspace, secure, ANALYST_360, "gold/customer_360").values()))
     unsigned = "&".join(p for p in url.split("&") if not p.startswith("sig="))
     refusal(lambda: with_sas(unsigned, service.verify).download_blob().readall(), "AuthorizationFailure")
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
-    expired = next(iter(issue(workspace, secure, ANALYST, "gold/customer_360", now=two_hours_ago).values()))
+    expired = next(iter(issue(workspace, secure, ANALYST_360, "gold/customer_360", now=two_hours_ago).values()))
     refusal(lambda: with_sas(expired, service.verify).download_blob().readall(), "AuthorizationFailure")
 
 
