@@ -71,7 +71,7 @@ def test_access_plan_prints_a_change_for_every_table_in_the_lake(live, lake, wor
     assert written <= desired
     for path in written:
         assert f"{path}  (recursive: the table and its files)" in done.output or f"{path}  unchanged" in done.output
-    assert f"{ANALYST_360}" in done.output and "360 analysts (analyst_360)" in done.output  # granted by access.yaml
+    assert ANALYST_360 in done.output and "360 analysts (analyst_360)" in done.output  # granted by access.yaml
     assert done.output.rstrip().splitlines()[-1].endswith("to revoke)")
 
 
