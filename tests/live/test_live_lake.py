@@ -1,4 +1,4 @@
-"""Against a real ADLS Gen2 account: Delta on abfss with delta-rs, `insights access plan`, a directory SAS (sr=d).
+"""Against a real ADLS Gen2 account: Delta on abfss with delta-rs, `insights access plan`, `insights access sas` (sr=d).
 
 Each check reads back independently: the DFS listing for the files delta-rs wrote, access.yaml's desired ACLs
 for the plan, the owner's own download for what the SAS read.
@@ -15,12 +15,9 @@ from azure.storage.filedatalake import DataLakeFileClient
 from click.testing import CliRunner
 
 from insights.access.acl import desired_acls
-from insights.access.lake_storage import LakeLocation
-from insights.access.sas import sas_request, sign
 from insights.cli import main
 from schemas.azure_credentials import AbfssRoot, object_store_options
 from schemas.loader import load_workspace
-from schemas.permissions import permissions_for
 from tests.unit.access_world import ANALYST_360, with_analyst_360
 from tests.unit.export_world import gold_lake
 from tests.unit.workspace_edits import copy_retail, edit
@@ -75,13 +72,17 @@ def test_access_plan_prints_a_change_for_every_table_in_the_lake(live, lake, wor
     assert done.output.rstrip().splitlines()[-1].endswith("to revoke)")
 
 
-def sas_url(workspace_dir, live, lake) -> str:
-    workspace = load_workspace(workspace_dir)
+@pytest.fixture(scope="module")
+def sas_url(lake, workspace_dir) -> str:
+    """`insights access sas` for gold/customer_360 as the analyst group, signed as the identity running the suite."""
     root, _, _ = lake
-    location = LakeLocation.parse(root)
-    request = sas_request(workspace, permissions_for(workspace, ANALYST_360), "gold/customer_360", "rl", "1h",
-                          location.prefix)
-    return sign(request, location, credential=live.credential)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INSIGHTS_MLFLOW_URI", "http://127.0.0.1:5000")  # a remote lake needs one; sas never calls it
+        done = CliRunner().invoke(main, ["access", "sas", "--path", "gold/customer_360", "--permissions", "rl",
+                                         "--expires", "1h", "--as", ANALYST_360, "--workspace", str(workspace_dir),
+                                         "--lake", root])
+    assert done.exit_code == 0, done.output
+    return done.output.strip()
 
 
 def with_sas(live, path: str, token: str) -> DataLakeFileClient:
@@ -89,8 +90,8 @@ def with_sas(live, path: str, token: str) -> DataLakeFileClient:
     return DataLakeFileClient(live.dfs_url, live.container, f"{live.folder}/lake/{path}", credential=token)
 
 
-def test_a_directory_sas_reads_customer_360_and_is_refused_elsewhere_and_for_writes(live, lake, workspace_dir):
-    token = urlparse(sas_url(workspace_dir, live, lake)).query
+def test_a_directory_sas_reads_customer_360_and_is_refused_elsewhere_and_for_writes(live, sas_url):
+    token = urlparse(sas_url).query
     assert dict(p.split("=", 1) for p in token.split("&"))["sr"] == "d"
     log = "_delta_log/00000000000000000001.json"
     owner_copy = live.file_system().get_file_client(f"{live.folder}/lake/gold/customer_360/{log}")
@@ -105,10 +106,9 @@ def test_a_directory_sas_reads_customer_360_and_is_refused_elsewhere_and_for_wri
     assert owner_copy.download_file().readall() == expected, "the refused write changed nothing"
 
 
-def test_delta_rs_reads_customer_360_with_the_sas_alone_and_not_another_table(live, lake, workspace_dir):
-    url = sas_url(workspace_dir, live, lake)
+def test_delta_rs_reads_customer_360_with_the_sas_alone_and_not_another_table(live, lake, sas_url):
     root, _, rows = lake
-    options = {"azure_storage_account_name": live.account, "azure_storage_sas_key": urlparse(url).query}
+    options = {"azure_storage_account_name": live.account, "azure_storage_sas_key": urlparse(sas_url).query}
     read = deltalake.DeltaTable(f"{root}/gold/customer_360", storage_options=options).to_pyarrow_table()
     assert read.num_rows == len(rows["customer_360"])
     refused = (OSError, deltalake.exceptions.DeltaError)
