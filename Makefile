@@ -23,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # the lock's dagster, dagster-pipes and databricks-sdk. Move it into the lock when 0.29.28 is out.
 DATABRICKS_PIPES := dagster-databricks==0.29.27 dagster-pyspark==0.29.27 dagster-spark==0.29.27
 
-.PHONY: install browser azurite bicep-check run test ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser azurite bicep-check run test test-live test-live-pipeline ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock Makefile
@@ -78,6 +78,14 @@ bicep-check: $(BICEP)
 
 test: install browser azurite
 	$(BIN)/python -m pytest
+
+# Against a real ADLS Gen2 account (docs/deploy.md, "The live suite"): AZURE_STORAGE_ACCOUNT and an Entra identity.
+test-live: install
+	$(BIN)/python -m pytest tests/live -m "live and not live_pipeline"
+
+# The same, plus the whole pipeline on an abfss:// lake (about 15 minutes of Spark on 2 cores).
+test-live-pipeline: install
+	$(BIN)/python -m pytest tests/live -m live_pipeline
 
 ui: install
 	mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || cp infra/dagster/dagster.yaml $(DAGSTER_HOME)/

@@ -5,6 +5,8 @@ be able to read it whole (schemas/table_access.py), the permissions at most read
 grants reading; writes are the pipeline's), the lifetime at most 7 days (a user delegation key's
 limit). The SAS is then signed with a user delegation key of the identity running the command and,
 for a user or service principal, names it as `suoid`, so ADLS also checks that principal's ACLs.
+An account without hierarchical namespace (a Blob account, Azurite) has no directory SAS (sr=d): `sign_blobs`
+signs one SAS per blob under the directory (sr=b) with the same key, permissions and validity instead.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
+from azure.storage.blob import BlobServiceClient, generate_blob_sas
 from azure.storage.filedatalake import DataLakeServiceClient, generate_directory_sas
 
 from insights.access.lake_storage import LakeLocation
@@ -77,19 +81,41 @@ def sas_request(workspace: Workspace, allowed: Permissions, path: str, permissio
     return SasRequest(key, directory, order, start, start + timedelta(minutes=5) + lifetime(expires), agent)
 
 
+def _default_credential(credential: Any) -> Any:
+    """The given credential, else DefaultAzureCredential: a user delegation key needs an Entra identity."""
+    if credential is not None:
+        return credential
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
 def sign(request: SasRequest, location: LakeLocation, credential: Any = None, sts_hook: Any = None,
          **client_options: Any) -> str:
     """The SAS URL of the directory: a user delegation key for the request's validity, then the signature.
 
     sts_hook, if given, receives the string that was signed (tests recompute the signature from it).
     """
-    if credential is None:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    service = DataLakeServiceClient(location.account_url, credential=credential, **client_options)
+    service = DataLakeServiceClient(location.account_url, credential=_default_credential(credential), **client_options)
     key = service.get_user_delegation_key(request.start, request.expiry)
     token = generate_directory_sas(service.account_name, location.container, request.directory, key,
                                    permission=request.permissions, expiry=request.expiry, start=request.start,
                                    protocol="https", agent_object_id=request.agent, sts_hook=sts_hook)
     return f"{location.account_url}/{location.container}/{request.directory}?{token}"
+
+
+def sign_blobs(request: SasRequest, account_url: str, container: str, credential: Any = None,
+               **client_options: Any) -> dict[str, str]:
+    """Each blob under the directory with its own SAS URL (sr=b): a directory's files where sr=d does not exist.
+
+    It covers the blobs there now (a Delta table's files at this version), read only: a blob cannot be listed.
+    No suoid: a Blob account has no ACLs to check it against.
+    """
+    service = BlobServiceClient(account_url, credential=_default_credential(credential), **client_options)
+    key = service.get_user_delegation_key(request.start, request.expiry)
+    names = [b.name for b in service.get_container_client(container).list_blobs(name_starts_with=request.directory + "/")]
+    permission = request.permissions.replace("l", "")
+    base = account_url.rstrip("/")
+    return {name: f"{base}/{container}/{quote(name)}?" + generate_blob_sas(
+        service.account_name, container, name, user_delegation_key=key, permission=permission, expiry=request.expiry,
+        start=request.start, protocol="https") for name in names}
