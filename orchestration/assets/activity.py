@@ -50,7 +50,7 @@ def activity_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
         context.log.info(f"{DAILY_ACTIVITY.key}: {written} rows written for {scope}")
         return dg.MaterializeResult(
             metadata={"rows_written": written, "days": scope}
-            | table_metadata(session, paths.gold(DAILY_ACTIVITY.name))
+            | table_metadata(paths.gold(DAILY_ACTIVITY.name))
         )
 
     return [daily_activity]

@@ -63,7 +63,7 @@ def _bronze_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
         }
         reasons = "\n".join(f"| {r} | {n} |" for r, n in sorted(result.quarantine_reasons.items()))
         yield dg.MaterializeResult(
-            asset_key=bronze_key, metadata=landing | table_metadata(session, paths.bronze(name))
+            asset_key=bronze_key, metadata=landing | table_metadata(paths.bronze(name))
         )
         yield dg.MaterializeResult(
             asset_key=quarantine_key,
@@ -73,7 +73,7 @@ def _bronze_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
                     f"| reason | rows |\n|---|---|\n{reasons}" if reasons else "no rows quarantined"
                 ),
             }
-            | table_metadata(session, paths.quarantine(name)),
+            | table_metadata(paths.quarantine(name)),
         )
 
     return land

@@ -5,27 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from pyspark.sql import SparkSession
+import deltalake
+import pyarrow
+import pyarrow.compute
+import pyarrow.dataset
 
-from jobs.delta import read_table, table_version
 from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
+from schemas.environment import delta_storage_options
 from schemas.tables import GOLD
 from schemas.workspace import Workspace
 
 
-def table_metadata(spark: SparkSession, path: str, preview_rows: int = 5) -> dict[str, Any]:
-    """Row count, Delta version, location and a small preview of a table."""
-    df = read_table(spark, path)
-    if df is None:
+def table_metadata(path: str, preview_rows: int = 5) -> dict[str, Any]:
+    """Row count, Delta version, location and a small preview of a table.
+
+    Read with delta-rs from the Delta log (the count from its per-file statistics) and the first
+    data file: no Spark job for what only the UI shows.
+    """
+    try:
+        table = deltalake.DeltaTable(path, storage_options=delta_storage_options(path))
+    except deltalake.exceptions.TableNotFoundError:
         return {"path": dg.MetadataValue.path(path)}
-    rows = df.count()
-    preview = df.limit(preview_rows).toPandas()
+    dataset = table.to_pyarrow_dataset()
+    preview = dataset.head(preview_rows).to_pandas() if preview_rows else None
     return {
-        "dagster/row_count": rows,
+        "dagster/row_count": _row_count(table, dataset),
         "dagster/uri": path,
-        "delta_version": table_version(spark, path),
-        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(empty)"),
+        "delta_version": table.version(),
+        **({"preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(empty)")}
+           if preview is not None else {}),
     }
+
+
+def _row_count(table: deltalake.DeltaTable, dataset: pyarrow.dataset.Dataset) -> int:
+    """Rows of the current version: the log's numRecords per file, else the data files' footers."""
+    actions = pyarrow.table(table.get_add_actions(flatten=True))
+    records = actions.column("num_records") if "num_records" in actions.column_names else None
+    if records is not None and records.null_count == 0:
+        return int(pyarrow.compute.sum(records).as_py() or 0)
+    return dataset.count_rows()
 
 
 def asset_key(layer: str, name: str) -> dg.AssetKey:

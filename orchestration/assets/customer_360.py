@@ -46,7 +46,7 @@ def _timeline_asset(workspace: Workspace) -> dg.AssetsDefinition:
                          f"{result.deleted} deleted")
         return dg.MaterializeResult(metadata={"mode": result.mode, "upserted": result.upserted,
                                               "deleted": result.deleted}
-                                    | table_metadata(session, lake.lake.gold(CUSTOMER_TIMELINE.name)))
+                                    | table_metadata(lake.lake.gold(CUSTOMER_TIMELINE.name)))
 
     return customer_timeline
 
@@ -78,7 +78,7 @@ def _customer_360_asset(workspace: Workspace, enabled: dict[str, Table]) -> dg.A
                                                       "Customers by number of source records", "customers")}
         if sample is not None:
             metadata["sample_card"] = dg.MetadataValue.md(sample_card(sample, workspace.model))
-        return dg.MaterializeResult(metadata=metadata | table_metadata(session, path, preview_rows=0))
+        return dg.MaterializeResult(metadata=metadata | table_metadata(path, preview_rows=0))
 
     return customer_360
 

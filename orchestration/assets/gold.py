@@ -30,6 +30,6 @@ def gold_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
     def basic_measures(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource):
         session = spark.session()
         path = build_customer_measures(session, lake.lake, profile, measures)
-        return dg.MaterializeResult(metadata=table_metadata(session, path))
+        return dg.MaterializeResult(metadata=table_metadata(path))
 
     return [basic_measures]

@@ -43,7 +43,7 @@ def _open(workspace: Workspace, spark: SparkResource, lake: LakeResource) -> Ide
 
 
 def _metadata(ctx: IdentityContext, table: Table, preview_rows: int = 0) -> dict:
-    return table_metadata(ctx.spark, ctx.path(table), preview_rows)
+    return table_metadata(ctx.path(table), preview_rows)
 
 
 def _model_metadata(workspace: Workspace, ctx: IdentityContext, result: ModelResult,

@@ -66,7 +66,7 @@ def _customer_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
         session, paths = spark.session(), lake.lake
         run = refresh_customer_kpis(session, workspace, paths)
         context.log.info(f"{KPIS_CUSTOMER.key}: {run.mode} ({run.reason}), {run.recomputed} customers recomputed")
-        return dg.MaterializeResult(metadata=run_metadata(run) | table_metadata(session, paths.gold(KPIS_CUSTOMER.name)))
+        return dg.MaterializeResult(metadata=run_metadata(run) | table_metadata(paths.gold(KPIS_CUSTOMER.name)))
 
     return kpis_customer
 
@@ -88,7 +88,7 @@ def _business_asset(workspace: Workspace, definitions: KpiFile) -> dg.AssetsDefi
         session, paths = spark.session(), lake.lake
         run = refresh_business_kpis(session, workspace, paths)
         context.log.info(f"{KPIS_BUSINESS.key}: {run.mode} ({run.reason}), {run.recomputed} periods recomputed")
-        metadata = run_metadata(run) | table_metadata(session, paths.gold(KPIS_BUSINESS.name))
+        metadata = run_metadata(run) | table_metadata(paths.gold(KPIS_BUSINESS.name))
         trend = _trend(session, paths.gold(KPIS_BUSINESS.name), definitions)
         if trend is not None:
             metadata["trend"] = trend

@@ -109,7 +109,7 @@ def _scores_asset(workspace: Workspace, file: PredictionFile) -> dg.AssetsDefini
             context.log.info(f"{name}: {written[name]} customers scored by {result.model_name} "
                              f"v{result.model_version} as of {result.as_of:%Y-%m-%d}")
         return dg.MaterializeResult(
-            metadata={f"rows_{k}": v for k, v in written.items()} | table_metadata(session, paths.gold(SCORES.name))
+            metadata={f"rows_{k}": v for k, v in written.items()} | table_metadata(paths.gold(SCORES.name))
         )
 
     return gold_scores

@@ -55,23 +55,23 @@ def segment_assets(workspace: Workspace) -> list[dg.AssetsDefinition]:
             asset_key=asset_key(GOLD, SEGMENT_MEMBERSHIP.name),
             metadata={"as_of": run.as_of.isoformat(),
                       "sizes": dg.MetadataValue.md(summary.rename_axis("segment").to_markdown())}
-            | table_metadata(session, paths.gold(SEGMENT_MEMBERSHIP.name)),
+            | table_metadata(paths.gold(SEGMENT_MEMBERSHIP.name)),
         )
         yield dg.MaterializeResult(
             asset_key=asset_key(GOLD, SEGMENT_EVENTS.name),
             metadata={"entered_this_run": sum(run.entered.values()), "left_this_run": sum(run.left.values())}
-            | table_metadata(session, paths.gold(SEGMENT_EVENTS.name)),
+            | table_metadata(paths.gold(SEGMENT_EVENTS.name)),
         )
         sizes = read_table(session, paths.gold(SEGMENT_SIZES.name)).select("segment", "at", "size").toPandas()
         yield dg.MaterializeResult(
             asset_key=asset_key(GOLD, SEGMENT_SIZES.name),
             metadata={"sizes_over_time": lines(sizes, "at", "size", "segment", "segment sizes over time")}
-            | table_metadata(session, paths.gold(SEGMENT_SIZES.name)),
+            | table_metadata(paths.gold(SEGMENT_SIZES.name)),
         )
         yield dg.MaterializeResult(
             asset_key=asset_key(GOLD, SEGMENT_OVERLAP.name),
             metadata={"overlap": _overlap_plot(session, paths.gold(SEGMENT_OVERLAP.name), list(run.sizes))}
-            | table_metadata(session, paths.gold(SEGMENT_OVERLAP.name)),
+            | table_metadata(paths.gold(SEGMENT_OVERLAP.name)),
         )
 
     return [build_segments]

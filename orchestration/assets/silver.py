@@ -41,7 +41,7 @@ def _silver_asset(workspace: Workspace, type_name: str) -> dg.AssetsDefinition:
                 "rows_inserted": result.rows_inserted,
                 "rows_updated": result.rows_updated,
             }
-            | table_metadata(session, paths.silver(type_name))
+            | table_metadata(paths.silver(type_name))
         )
 
     return conform
