@@ -87,12 +87,14 @@ def _erase_table(spark: SparkSession, workspace: Workspace, table: Table, path: 
 def delete_matching(spark: SparkSession, path: str, needles: DataFrame, condition: Column) -> int:
     """MERGE-delete the target rows (alias t) matching any needle row (alias s); rows removed.
 
-    One scan: a MERGE that matches nothing commits nothing, and one that does records the
-    rows it deleted in its commit's operationMetrics.
+    One scan: a MERGE that matches nothing commits nothing (the version from the log's file
+    names says so), and one that does records the rows it deleted in its commit's operationMetrics.
     """
     before = table_version(spark, path)
     merge(spark, path, lambda table: table.alias("t").merge(F.broadcast(needles.alias("s")), condition)
           .whenMatchedDelete())
+    if table_version(spark, path) == before:  # nobody concerned: no commit, and no history job to read
+        return 0
     commits = (DeltaTable.forPath(spark, path).history(5).where(F.col("version") > before)
                .where(F.col("operation") == "MERGE").where(F.col("userMetadata").contains(f'"{__name__}"'))
                .select("operationMetrics").collect())
