@@ -22,6 +22,10 @@ KUBERNETES_VERSIONS = ["1.35", "1.36", "1.37"]
 # What Spark's driver does to its executors (Spark's running-on-kubernetes guide, RBAC).
 DRIVER_NEEDS = {"pods", "services", "configmaps"}
 DRIVER_VERBS = {"create", "get", "list", "watch", "delete"}
+# What the chart's instance imports, by the Helm values that choose it, and those packages' own
+# requirements besides dagster (their METADATA at 0.29.27), which the image must bring locked.
+INSTANCE_PACKAGES = {"K8sRunLauncher": "dagster-k8s", "postgresql": "dagster-postgres"}
+INSTANCE_REQUIRES = {"dagster-k8s": {"kubernetes", "google-auth"}, "dagster-postgres": {"psycopg2-binary"}}
 
 
 def _manifests() -> list[tuple[Path, dict]]:
@@ -109,7 +113,7 @@ def test_one_image_everywhere(profile, values):
     assert image["tag"] == version, "the image tag is the project version the wheel is built from"
     dockerfile = (KUBERNETES_DIR / "Dockerfile").read_text(encoding="utf-8")
     assert f"-t {image['repository']}:{version} ." in dockerfile, "the build command names the same image"
-    assert "COPY requirements.lock" in dockerfile and "-c /tmp/requirements.lock /tmp/dist/*.whl" in dockerfile
+    assert "COPY requirements.lock" in dockerfile and '-c /tmp/requirements.lock "$(ls /tmp/dist/*.whl)' in dockerfile
     assert re.search(r"^FROM python:3\.11-", dockerfile, re.MULTILINE), "Python 3.11, as requires-python allows"
 
 
@@ -156,3 +160,37 @@ def test_runs_are_queued_with_a_limit_and_stored_in_postgres(values):
     postgres = values["postgresql"]
     assert postgres["enabled"] is True or postgres.get("postgresqlHost"), "run storage needs a PostgreSQL"
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
+
+
+def _locked() -> dict[str, str]:
+    """requirements.lock as name -> pinned version."""
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    return dict(re.findall(r"^([a-z0-9._-]+)==(\S+)$", lock, re.MULTILINE))
+
+
+def test_the_image_installs_what_the_charts_instance_needs(values):
+    dockerfile = (KUBERNETES_DIR / "Dockerfile").read_text(encoding="utf-8")
+    (arg,) = re.findall(r'^ARG DAGSTER_K8S="([^"]+)"$', dockerfile, re.MULTILINE)
+    pins = dict(item.split("==") for item in arg.split())
+    assert "pip install --no-cache-dir --no-deps $DAGSTER_K8S" in dockerfile
+    needed = {INSTANCE_PACKAGES[values["runLauncher"]["type"]]}
+    if values["postgresql"]["enabled"] or values["postgresql"].get("postgresqlHost"):
+        needed.add(INSTANCE_PACKAGES["postgresql"])
+    assert needed <= pins.keys(), f"the image lacks {sorted(needed - pins.keys())}"
+    major, minor, patch = map(int, _locked()["dagster"].split("."))
+    for name, version in pins.items():
+        line, their_patch = version.rsplit(".", 1)
+        assert line == f"0.{minor + 16}", f"{name} {version} is not of dagster {major}.{minor}'s release line"
+        assert patch - 1 <= int(their_patch) <= patch, f"{name} {version} is more than one patch from dagster"
+
+
+def test_the_instance_packages_requirements_come_locked_in_the_image():
+    dockerfile = (KUBERNETES_DIR / "Dockerfile").read_text(encoding="utf-8")
+    assert '"$(ls /tmp/dist/*.whl)[kubernetes]"' in dockerfile, "the image installs the wheel's kubernetes extra"
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    declared = {re.match(r"[A-Za-z0-9._-]+", spec).group().lower() for spec in extra["kubernetes"]}
+    locked = _locked()
+    required = set().union(*INSTANCE_REQUIRES.values())
+    missing = {name for name in required if name not in locked}
+    assert not missing, f"requirements.lock does not pin {sorted(missing)}"
+    assert required <= declared, f"the kubernetes extra lacks {sorted(required - declared)}"
