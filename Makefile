@@ -23,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # the lock's dagster, dagster-pipes and databricks-sdk. Move it into the lock when 0.29.28 is out.
 DATABRICKS_PIPES := dagster-databricks==0.29.27 dagster-pyspark==0.29.27 dagster-spark==0.29.27
 
-.PHONY: install browser azurite bicep-check run test test-live test-live-pipeline ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser azurite helm bicep-check run test test-live test-live-pipeline ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock Makefile
@@ -56,6 +56,24 @@ $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 
 azurite: $(AZURITE)
+
+# helm (Go module helm.sh/helm/v3, pinned), to render infra/dagster/helm/values.yaml with the Dagster chart.
+# Built from source into .tools/ (its GOPATH, module and build caches there too, nothing global); CPU-heavy
+# once (minutes on 2 cores), then kept by its file. Not part of `make test` yet: no test renders the chart,
+# which is not vendored (docs/deploy.md#kubernetes, "Not run here").
+HELM_VERSION := v3.22.0
+HELM := .tools/helm/bin/helm
+$(HELM):
+	command -v go >/dev/null 2>&1 || { echo "helm is built from source: install Go 1.26 or newer (helm $(HELM_VERSION)'s go.mod)"; exit 1; }
+	mkdir -p .tools/helm
+	GOPATH=$(CURDIR)/.tools/helm/go GOCACHE=$(CURDIR)/.tools/helm/cache GOBIN=$(CURDIR)/.tools/helm/bin \
+	  GOFLAGS="-modcacherw -buildvcs=false -trimpath" GOTOOLCHAIN=local CGO_ENABLED=0 \
+	  go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION)" \
+	  helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	rm -rf .tools/helm/cache
+	$@ version --short
+
+helm: $(HELM)
 
 # The Bicep CLI (NuGet package, pinned) compiles and lints infra/azure/main.bicep: `make bicep-check`.
 # NuGet is not among the registries this project's machines and CI reach, so it is not part of
