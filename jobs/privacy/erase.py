@@ -26,8 +26,9 @@ the catalogue does not declare is searched like silver, with a warning naming it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 
 import phonenumbers
 from delta.tables import DeltaTable
@@ -37,7 +38,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import conform_source, record_id
 from jobs.delta import read_table, table_version
-from jobs.lake import LakeTable
+from jobs.lake import LakeTable, each_table
 from jobs.privacy.identifiers import Subject
 from jobs.privacy.subject import contact_columns
 from jobs.writes import merge
@@ -61,18 +62,23 @@ class Erased:
 def erase_subject(
     spark: SparkSession, workspace: Workspace, present: list[LakeTable], subject: Subject
 ) -> list[Erased]:
-    """Remove the person from every table the lake holds; tables without them are left untouched."""
+    """Remove the person from every table the lake holds; tables without them are left untouched.
+
+    A few tables at a time (jobs.lake.each_table), each in a session of its own: the MERGE's
+    commit record is a session setting.
+    """
     on_disk = {table.key: table for table in present}
-    erased = []
+    work: list[tuple[LakeTable, Callable[[SparkSession], int]]] = []
     for table in catalog(workspace):
         found = on_disk.pop(table.key, None)
         if found is not None and (table.keys or table.personal):
-            erased.append(Erased(table.key, _erase_table(spark, workspace, table, found.path, subject)))
+            work.append((found, partial(_erase_table, workspace=workspace, table=table, path=found.path,
+                                        subject=subject)))
     for stray in on_disk.values():
         log.warning("%s is under the lake but not in the catalogue: erasing by value in every column; "
                     "declare it in schemas/catalog.py", stray.key)
-        erased.append(Erased(stray.key, _erase_values(spark, stray.path, subject)))
-    return erased
+        work.append((stray, partial(_erase_values, path=stray.path, subject=subject)))
+    return each_table(work, lambda item: Erased(item[0].key, item[1](spark.newSession())))
 
 
 def _erase_table(spark: SparkSession, workspace: Workspace, table: Table, path: str, subject: Subject) -> int:
