@@ -1,7 +1,7 @@
 """How this deployment authenticates to ADLS Gen2, from the variables azure-identity reads, secrets kept secret.
 
 One typed value serves every client: Spark's hadoop-azure settings (jobs/abfs.py), delta-rs storage
-options (insights/delta_tables.py) and the azure-storage clients (token_credential), so the lake
+options (jobs/delta_rs.py) and the azure-storage clients (token_credential), so the lake
 is reached the same way whichever engine reads it. Secrets are SecretStr: they print as '**********'.
 """
 

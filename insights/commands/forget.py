@@ -68,7 +68,7 @@ def _asks(customer: str | None, email: str | None, phone: str | None, request_fi
 
 def _status(lake_root: str) -> str:
     """Every request's status, read with delta-rs (no Spark)."""
-    from insights.delta_tables import open_delta
+    from jobs.delta_rs import open_delta
     from jobs.privacy.forget_status import render, statuses
     from schemas.catalog import FORGET_REQUESTS
     from schemas.tables import Lake

@@ -75,7 +75,7 @@ def render(name: str, description: str, lake_root: str, recent: int, sample: int
 
 def _read(path: str, name: str):
     """The rows of one segment from a gold table, as pandas (None if the table does not exist)."""
-    from insights.delta_tables import open_delta
+    from jobs.delta_rs import open_delta
 
     table = open_delta(path)
     return None if table is None else table.to_pandas(filters=[("segment", "=", name)])

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from insights.delta_tables import open_delta
+from jobs.delta_rs import open_delta
 from schemas.catalog import CUSTOMER_360, CUSTOMER_IDS, CUSTOMER_TIMELINE
 from schemas.formats import e164, normal_email
 from schemas.model import Model

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import deltalake
 import pandas as pd
 
-from insights.delta_tables import open_delta
+from jobs.delta_rs import open_delta
 from schemas.catalog import catalog
 from schemas.tables import QUARANTINE, REASON_COL, Lake
 from schemas.workspace import Workspace

@@ -10,8 +10,8 @@ import pyarrow
 import pyarrow.compute
 import pyarrow.dataset
 
+from jobs.delta_rs import open_delta
 from schemas.catalog import CUSTOMER_IDS, INTERACTION_CUSTOMERS
-from schemas.environment import delta_storage_options
 from schemas.tables import GOLD
 from schemas.workspace import Workspace
 
@@ -22,9 +22,8 @@ def table_metadata(path: str, preview_rows: int = 5) -> dict[str, Any]:
     Read with delta-rs from the Delta log (the count from its per-file statistics) and the first
     data file: no Spark job for what only the UI shows.
     """
-    try:
-        table = deltalake.DeltaTable(path, storage_options=delta_storage_options(path))
-    except deltalake.exceptions.TableNotFoundError:
+    table = open_delta(path)
+    if table is None:
         return {"path": dg.MetadataValue.path(path)}
     dataset = table.to_pyarrow_dataset()
     preview = dataset.head(preview_rows).to_pandas() if preview_rows else None

@@ -1,4 +1,4 @@
-"""The one way the command line opens a lake table without Spark: delta-rs, None when nothing is there."""
+"""The one way to open a lake table without Spark: delta-rs, None when nothing is there (the CLI, UI metadata)."""
 
 from __future__ import annotations
 
