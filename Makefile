@@ -95,8 +95,10 @@ bicep-check: $(BICEP)
 	$(BICEP) build infra/azure/main.bicep --stdout > /dev/null
 
 # tests/live needs a real storage account (make test-live); it is not part of the suite.
+# One pytest-xdist worker per core; tests/scheduling.py keeps the example's readers on one worker.
+TEST_WORKERS ?= 2
 test: install browser azurite
-	$(BIN)/python -m pytest --ignore=tests/live
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/live
 
 # Against a real ADLS Gen2 account (docs/deploy.md, "The live suite"): AZURE_STORAGE_ACCOUNT and an Entra identity.
 test-live: install

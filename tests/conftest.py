@@ -1,6 +1,15 @@
-"""Shared fixtures: one Spark session for the whole run, tiny data, a fresh lake per test."""
+"""Shared fixtures: one Spark session per test process, tiny data, a fresh lake per test.
+
+`make test` runs two pytest-xdist workers (one per core), each with its own session; tests/scheduling.py
+says which tests go together.
+"""
 
 from __future__ import annotations
+
+import fcntl
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -8,13 +17,33 @@ from schemas.environment import telemetry_off
 
 telemetry_off()
 
+# An xdist worker's __main__ is execnet's, with neither __spec__ nor __file__; pyspark.sql.connect
+# (imported by Great Expectations) takes that for a doctest run and calls sys.exit(0).
+if getattr(sys.modules["__main__"], "__spec__", None) is None and not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
+
+# Spark's Ivy resolver copies the Delta and hadoop-azure jars into one cache; two workers starting
+# at once on a fresh machine would both download and write them, so sessions start one at a time.
+SESSION_START_LOCK = Path(tempfile.gettempdir()) / "customer-insights-spark-start.lock"
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, absent when xdist is not loaded
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """The example's readers on one worker, the rest module by module (tests/scheduling.py)."""
+    from tests.scheduling import ExampleReadersTogether
+
+    return ExampleReadersTogether(config, log)
+
 
 @pytest.fixture(scope="session")
 def spark():
-    """One SparkSession with Delta for every test (profile infra/spark/test.yaml)."""
+    """One SparkSession with Delta for every test of this process (profile infra/spark/test.yaml)."""
     from jobs.session import get_spark
 
-    session = get_spark("test", app_name="customer-insights-tests")
+    with SESSION_START_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        session = get_spark("test", app_name="customer-insights-tests")
+        fcntl.flock(lock, fcntl.LOCK_UN)
     yield session
     session.stop()
 
