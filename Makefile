@@ -95,7 +95,7 @@ bicep-check: $(BICEP)
 	$(BICEP) build infra/azure/main.bicep --stdout > /dev/null
 
 # tests/live needs a real storage account (make test-live); it is not part of the suite.
-# One pytest-xdist worker per core; tests/scheduling.py keeps the example's readers on one worker.
+# One pytest-xdist worker per core; tests/scheduling.py orders their work.
 TEST_WORKERS ?= 2
 test: install browser azurite
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/live

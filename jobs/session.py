@@ -59,7 +59,7 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", 
     conf = session_conf(chosen, lake_access(lake_root))
     for key, value in conf.items():
         builder = builder.config(key, value)
-    jvm_log = Path(tempfile.gettempdir()) / f"customer-insights-spark-{os.getpid()}.log"
+    jvm_log = jvm_log_file()
     log.info("starting Spark (profile %s, master %s; JVM output in %s)", chosen.name, chosen.master, jvm_log)
     try:
         with _process_output_to(jvm_log):
@@ -102,6 +102,11 @@ def session_conf(profile: SparkProfile, lake: AbfsLake | None = None) -> dict[st
     conf |= profile.conf
     log.debug("Spark settings of profile %s: %s", profile.name, redact_settings(conf))
     return conf
+
+
+def jvm_log_file() -> Path:
+    """Where this process's Spark driver JVM writes its output (one file per Python process)."""
+    return Path(tempfile.gettempdir()) / f"customer-insights-spark-{os.getpid()}.log"
 
 
 def ivy_jar_dir() -> Path:

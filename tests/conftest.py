@@ -6,7 +6,6 @@ says which tests go together.
 
 from __future__ import annotations
 
-import fcntl
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from schemas.environment import telemetry_off
+from tests.across_workers import exclusive
 
 telemetry_off()
 
@@ -29,10 +29,10 @@ SESSION_START_LOCK = Path(tempfile.gettempdir()) / "customer-insights-spark-star
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, absent when xdist is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """The example's readers on one worker, the rest module by module (tests/scheduling.py)."""
-    from tests.scheduling import ExampleReadersTogether
+    """Module by module, the example started first (tests/scheduling.py)."""
+    from tests.scheduling import ExampleFirstThenUnits
 
-    return ExampleReadersTogether(config, log)
+    return ExampleFirstThenUnits(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +40,8 @@ def spark():
     """One SparkSession with Delta for every test of this process (profile infra/spark/test.yaml)."""
     from jobs.session import get_spark
 
-    with SESSION_START_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(SESSION_START_LOCK):
         session = get_spark("test", app_name="customer-insights-tests")
-        fcntl.flock(lock, fcntl.LOCK_UN)
     yield session
     session.stop()
 

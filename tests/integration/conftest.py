@@ -1,7 +1,8 @@
 """One materialisation of the whole asset graph on the tiny example, shared by integration tests.
 
-Materialising costs minutes, so it happens once per test run: `example` runs the pipeline
-twice (the second run proves idempotence) and hands every integration test the result.
+Materialising costs minutes, so it happens once per test run, for all xdist workers: `example`
+runs the pipeline twice (the second run proves idempotence) and hands every integration test the
+result.
 Tests that only look at the definitions or the workspace use `example_workspace`, which
 materialises nothing. The copied workspace trains its predictions with cheap settings
 (CHEAP_TRAINING); the shipped examples/retail keeps its own.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,9 @@ import yaml
 
 from insights.generator import generate
 from insights.run import RunSummary, run_pipeline
+from jobs.session import jvm_log_file
 from schemas.environment import Environment
+from tests.across_workers import exclusive, shared_tmp
 from tests.integration.fingerprints import table_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +60,7 @@ class Example:
     manifest: dict
     instance: dg.DagsterInstance
     fingerprints: dict[str, str] = field(default_factory=dict)  # content after the first run
+    jvm_log: Path | None = None  # the log of the Spark driver that ran both runs
 
     @property
     def lake(self) -> Path:
@@ -71,15 +76,25 @@ class Example:
 
 
 @pytest.fixture(scope="session")
-def example_workspace(tmp_path_factory) -> Environment:
+def shared(tmp_path_factory) -> Path:
+    """The folder every xdist worker of this run sees: the example is built there once."""
+    return shared_tmp(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def example_workspace(shared) -> Environment:
     """The retail workspace with tiny generated data and cheap training, nothing materialised yet."""
-    base = tmp_path_factory.mktemp("retail")
+    base = shared / "retail"
     workspace = base / "workspace"
-    workspace.mkdir()
-    for file in (ROOT / "examples" / "retail").glob("*.yaml"):
-        shutil.copy(file, workspace)
-    train_cheaply(workspace / "predictions.yaml")
-    generate("tiny", 7, workspace / "data")
+    ready = base / "workspace.ready"
+    with exclusive(shared / "retail.lock"):
+        if not ready.exists():
+            workspace.mkdir(parents=True, exist_ok=True)
+            for file in (ROOT / "examples" / "retail").glob("*.yaml"):
+                shutil.copy(file, workspace)
+            train_cheaply(workspace / "predictions.yaml")
+            generate("tiny", 7, workspace / "data")
+            ready.touch()
     return Environment(workspace_dir=str(workspace), lake_root=str(base / "lake"), spark_profile="test")
 
 
@@ -93,17 +108,36 @@ def train_cheaply(predictions: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def example(example_workspace, spark) -> Example:
-    """The example workspace materialised twice into a fresh lake (the second run proves idempotence)."""
-    env = example_workspace
-    instance = dg.DagsterInstance.ephemeral()
+def example(example_workspace, spark, shared) -> Example:
+    """The example workspace materialised twice into a fresh lake (the second run proves idempotence).
+
+    Built once per test run: the first worker to ask runs the pipeline and saves what it learnt beside
+    the lake; the others wait for it and load that (tests read the lake and the Dagster instance, and
+    copy the lake before they change anything).
+    """
+    saved = Path(example_workspace.lake_root).parent / "example.pickle"
+    with exclusive(shared / "example.lock"):
+        if not saved.exists():
+            materialise_example(example_workspace, saved)
+    fields = pickle.loads(saved.read_bytes())
+    instance = dg.DagsterInstance.local_temp(tempdir=fields.pop("instance_dir"))
+    return Example(instance=instance, **fields)
+
+
+def materialise_example(env: Environment, saved: Path) -> None:
+    """Both runs of the example on a Dagster instance on disk; what tests need of them pickled to saved."""
+    instance_dir = saved.parent / "dagster"
+    instance_dir.mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(instance_dir))
     with fake_service_principal(Path(env.lake_root).parent / "python.log"):
         first = run_pipeline(env, instance=instance, log_level="WARNING")
         snapshot = delta_counts(env.lake_root)
         fingerprints = {name: table_fingerprint(path) for name, path in delta_tables(env.lake_root).items()}
         second = run_pipeline(env, instance=instance, log_level="WARNING")
     manifest = json.loads((Path(env.workspace_dir) / "data" / "_truth" / "manifest.json").read_text())
-    return Example(env, first, second, snapshot, manifest, instance, fingerprints)
+    fields = {"env": env, "first": first, "second": second, "snapshot": snapshot, "manifest": manifest,
+              "fingerprints": fingerprints, "jvm_log": jvm_log_file(), "instance_dir": str(instance_dir)}
+    saved.write_bytes(pickle.dumps(fields))
 
 
 @contextmanager
