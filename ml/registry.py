@@ -15,6 +15,9 @@ from mlflow.exceptions import MlflowException
 from pyspark.ml import PipelineModel
 
 CHAMPION = "champion"
+# What the registry answers for a model or alias that does not exist (a file store, a server); any other
+# error (an unreachable server) is raised, so that it never reads as "no champion yet".
+ABSENT = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"})
 
 
 def model_name(workspace: str, prediction: str) -> str:
@@ -31,8 +34,10 @@ def champion_version(name: str) -> ModelVersion | None:
     """The version the champion alias points at, or None before the first promotion."""
     try:
         return MlflowClient().get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if error.error_code in ABSENT:
+            return None
+        raise
 
 
 def load(uri: str, dfs_tmpdir: str | None = None) -> PipelineModel:

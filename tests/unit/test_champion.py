@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from pyspark.errors.exceptions.captured import UnknownException
 from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
@@ -27,7 +28,7 @@ from ml.dataset import Examples
 from ml.evaluation import selection_value
 from ml.fingerprint import data_fingerprint, definition_fingerprint
 from ml.labels import LABEL
-from ml.registry import CHAMPION
+from ml.registry import CHAMPION, champion_version
 from ml.tracking import use_store
 from ml.training import Candidate, fit, scores
 from schemas.errors import WorkspaceError
@@ -208,6 +209,17 @@ def test_the_workspace_setting_replaces_only_the_version_it_names(store, example
     decision = train(store, bad, examples, rule=ChampionRule(replace_unmeasured=1))
     assert alias() == 3 and decision.basis == "replace_unmeasured"
     assert recorded(3)[0].endswith("replaced, as champion.replace_unmeasured: 1 asks")
+
+
+def test_an_unreachable_registry_is_not_taken_for_no_champion(store, monkeypatch):
+    assert champion_version(NAME) is None  # no such model: no champion yet
+
+    def unavailable(self, name, alias):
+        raise MlflowException("503 Service Unavailable", error_code="TEMPORARILY_UNAVAILABLE")
+
+    monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", unavailable)
+    with pytest.raises(MlflowException, match="503"):
+        champion_version(NAME)
 
 
 def higher(new: float, old: float) -> bool:
