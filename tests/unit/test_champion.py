@@ -28,7 +28,8 @@ from ml.dataset import Examples
 from ml.evaluation import selection_value
 from ml.fingerprint import data_fingerprint, definition_fingerprint
 from ml.labels import LABEL
-from ml.registry import CHAMPION, champion_version
+from ml.registry import CHAMPION, champion_version, model_name
+from ml.scores import ChampionUnavailable, score_prediction
 from ml.tracking import use_store
 from ml.training import Candidate, fit, scores
 from schemas.errors import WorkspaceError
@@ -277,3 +278,16 @@ def test_the_definition_fingerprint_follows_what_is_predicted_not_how_it_is_trai
     ruled = churn.model_copy(update={"champion": ChampionRule(replace_unmeasured=2)})
     assert data_fingerprint(workspace, lake, "churn", ruled, lambda path: 1) != data  # setting it retrains
 
+
+def test_scores_name_a_champion_that_cannot_be_loaded_and_fall_back_to_no_other_version(
+        spark, store, tmp_path, examples, good, bad):
+    workspace = churn_workspace(tmp_path)
+    assert model_name(workspace.name, "churn") == NAME
+    train(store, good, examples)
+    train(store, bad, examples)  # v2, not the champion, loadable
+    _delete(artifacts(1))
+    with pytest.raises(ChampionUnavailable) as error:
+        score_prediction(spark, workspace, Lake(str(tmp_path / "lake")), "churn",
+                         workspace.predictions.predictions["churn"])
+    assert str(error.value).startswith(f"prediction 'churn': champion v1 of {NAME} cannot be loaded (")
+    assert "predictions.churn.champion.replace_unmeasured: 1" in str(error.value)
