@@ -4,7 +4,9 @@ Examples at the training cutoffs and the holdout -> time-aware model selection -
 metrics of the model and the naive baseline -> grade -> one MLflow run (parameters, metrics,
 plots, feature importance, the training set's profile, the model with its signature)
 -> a registered version -> the champion alias moves only if it beats the champion on the same
-holdout. Skipped when the data fingerprint equals the last training's (unless forced).
+holdout (ml/champion.py: a champion that cannot be loaded or scored is kept, with a warning).
+Skipped when the data fingerprint equals the last training's (unless forced, or the last
+training could not measure the champion).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from jobs.kpis.asof import resolve_as_of
 from ml import plots
 from ml.baselines import last_period, recency_rule, with_recency
 from ml.dataset import WINDOW, Examples, build_examples
-from ml.evaluation import SCORE, SELECTION, Grade, better, calibration_table, grade, metrics, selection_value
+from ml.evaluation import SCORE, SELECTION, Grade, calibration_table, grade, metrics
+from ml.champion import BASIS_TAG, Challenger, Decision, Fingerprints, measure_champion, settle
 from ml.features import FeatureSources
+from ml.fingerprint import definition_fingerprint, features_fingerprint
 from ml.labels import LABEL
-from ml.registry import (SCORING_ERRORS, Decision, champion_version, decide, experiment_name, load_champion,
-                         model_name, promote)
+from ml.registry import champion_version, experiment_name, model_name
 from ml.tracking import experiment
 from ml.training import Selection, feature_importance, scores, select_and_fit
 from ml.windows import Plan, plan_windows
@@ -44,7 +47,6 @@ log = logging.getLogger(__name__)
 
 FINGERPRINT_TAG = "insights.data_fingerprint"
 GRADE_TAG = "insights.grade"
-DECISION_TAG = "insights.champion_decision"
 PLOT_SAMPLE = 200_000  # holdout rows collected for the plots
 
 
@@ -62,6 +64,7 @@ class TrainingResult:
     baseline: dict[str, float] = field(default_factory=dict)
     grade: Grade | None = None
     decision: Decision | None = None
+    fingerprints: Fingerprints | None = None
     chosen: str = ""
     validation: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -95,7 +98,7 @@ def train_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
     experiment_id = experiment(experiment_name(workspace.name, name), lake.root if lake.is_local else None)
     previous = last_training(experiment_id)
     if (not force and previous is not None and previous.data.tags.get(FINGERPRINT_TAG) == fingerprint
-            and champion_version(registered) is not None):
+            and previous.data.tags.get(BASIS_TAG) != "kept_unmeasured" and champion_version(registered) is not None):
         return TrainingResult(name, registered, True, f"data unchanged since run {previous.info.run_id[:8]}",
                               run_id=previous.info.run_id, version=int(champion_version(registered).version))
     timings: dict[str, float] = {}
@@ -117,11 +120,13 @@ def train_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
     model_metrics = metrics(kind, holdout)
     baseline_metrics = metrics(kind, holdout.select(CUSTOMER_ID, LABEL, F.col("baseline").alias(SCORE)))
     graded = grade(kind, model_metrics, baseline_metrics, prediction.grading)
-    champion = champion_on_holdout(registered, examples, kind, lake)
+    champion = measure_champion(registered, examples.holdout, kind, dfs_tmpdir(lake))
     timings["evaluation_seconds"] = time.monotonic() - started
     result = TrainingResult(name, registered, False, "trained", metrics=model_metrics, baseline=baseline_metrics,
                             grade=graded, chosen=selection.best.name, validation=selection.validation,
-                            seconds=timings, plan=plan, holdout=holdout)
+                            seconds=timings, plan=plan, holdout=holdout, fingerprints=Fingerprints(
+                                definition_fingerprint(workspace, prediction),
+                                features_fingerprint(examples.holdout.dtypes, examples.features)))
     log_run(result, workspace, lake, prediction, examples, selection, experiment_id, fingerprint, sizes, champion)
     examples.unpersist()
     return result
@@ -144,19 +149,6 @@ def with_baseline(sources: FeatureSources, prediction: Prediction, plan: Plan, e
         mean = examples.training.agg(F.avg(LABEL)).first()[0] or 0.0
         base = examples.holdout.select(CUSTOMER_ID, F.lit(float(mean)).alias(SCORE))
     return scored.join(base.select(CUSTOMER_ID, F.col(SCORE).alias("baseline")), CUSTOMER_ID)
-
-
-def champion_on_holdout(registered: str, examples: Examples, kind, lake: Lake):
-    """(champion version, its selection metric on this holdout), metric None if it cannot score it."""
-    loaded = load_champion(registered, dfs_tmpdir(lake))
-    if loaded is None:
-        return None
-    version, model = loaded
-    try:
-        return version, selection_value(kind, scores(model, examples.holdout, kind))
-    except SCORING_ERRORS as error:
-        log.warning("champion v%s cannot score the new holdout: %s", version.version, error)
-        return version, None
 
 
 def dfs_tmpdir(lake: Lake) -> str:
@@ -205,21 +197,16 @@ def log_run(result: TrainingResult, workspace: Workspace, lake: Lake, prediction
                                       registered_model_name=result.model_name, dfs_tmpdir=dfs_tmpdir(lake))
         result.run_id, result.version = run.info.run_id, int(info.registered_model_version)
         metric_name = SELECTION[kind][0]
-        decision = decide(result.metrics[metric_name], champion, lambda new, old: better(kind, new, old))
-        if decision.promoted:
-            promote(result.model_name, result.version)
-        if decision.champion_metric is not None:
-            mlflow.log_metric(f"champion_{metric_name}", decision.champion_metric)
-        mlflow.set_tag(DECISION_TAG, decision.reason)
         client = MlflowClient()
         for key, value in {"grade": result.grade.letter, metric_name: f"{result.metrics[metric_name]:.6f}",
-                           "holdout_cutoff": f"{plan.holdout.cutoff:%Y-%m-%d}",
-                           "champion_decision": decision.reason}.items():
+                           "holdout_cutoff": f"{plan.holdout.cutoff:%Y-%m-%d}"}.items():
             client.set_model_version_tag(result.model_name, str(result.version), key, value)
-        result.decision = decision
+        challenger = Challenger(result.model_name, result.version, result.run_id, result.metrics[metric_name],
+                                result.fingerprints)
+        result.decision = settle(challenger, champion, kind, prediction.champion,
+                                 f"predictions.{result.prediction}.champion.replace_unmeasured")
         result.seconds["logging_seconds"] = time.monotonic() - started
         mlflow.log_metric("logging_seconds", result.seconds["logging_seconds"])
-    log.info("%s v%s: %s", result.model_name, result.version, decision.reason)
 
 
 def write_artifacts(folder: Path, result: TrainingResult, prediction: Prediction, examples: Examples,

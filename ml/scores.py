@@ -1,7 +1,10 @@
 """gold/scores: the champion of each prediction scores every customer.
 
 Features are computed as of the end of the data (midnight after the newest interaction), with
-the same code training used; each row carries the champion's grade (its registry tag). Each
+the same code training used; each row carries the champion's grade (its registry tag). The
+version the alias points at is loaded by its number, so the rows name the model that scored
+them; a champion that cannot be loaded or score the features fails the asset, naming it, and
+the previous rows stay (never a fallback to another version: ml/champion.py). Each
 prediction's rows replace only that prediction's previous rows (Delta replaceWhere), so the
 table holds one row per customer and prediction. Each row
 carries the fingerprint of the data it was scored on; scoring again with the same champion on
@@ -23,6 +26,7 @@ from ml.evaluation import SCORE
 from ml.features import FeatureSources, build_features
 from ml.fingerprint import data_fingerprint
 from ml.pipeline import data_end, dfs_tmpdir
+from ml.champion import describe
 from ml.registry import CHAMPION, champion_version, load, model_name
 from ml.training import scores
 from schemas.predictions import Prediction
@@ -48,6 +52,10 @@ GRADE = "grade"  # the model version's registry tag (ml/pipeline.py) and the col
 
 class NoChampion(RuntimeError):
     """A prediction has no champion model yet: train it first."""
+
+
+class ChampionUnavailable(RuntimeError):
+    """The champion cannot be loaded or cannot score today's features: scores are not replaced."""
 
 
 @dataclass(frozen=True)
@@ -96,23 +104,38 @@ def score_prediction(spark: SparkSession, workspace: Workspace, lake: Lake, name
     if version is None:
         raise NoChampion(f"prediction '{name}' has no '{CHAMPION}' model in the registry yet ({registered}); "
                          "materialise its mlflow asset first")
-    model = load(f"models:/{registered}@{CHAMPION}", dfs_tmpdir(lake))
+    number = int(version.version)
+    try:
+        model = load(f"models:/{registered}/{number}", dfs_tmpdir(lake))
+    except Exception as error:  # noqa: BLE001 - whatever failed, these scores are not replaced
+        raise unavailable(name, registered, number, "cannot be loaded", error) from error
     as_of = data_end(spark, workspace, lake, prediction)
     sources = FeatureSources(spark, workspace, lake)
     features = build_features(sources, prediction, as_of, sources.customers())
-    scored = scores(model, features, prediction.outcome.kind)
+    try:  # a missing or retyped feature column fails here, at analysis
+        scored = scores(model, features, prediction.outcome.kind)
+    except Exception as error:  # noqa: BLE001 - as above
+        raise unavailable(name, registered, number, "cannot score today's features", error) from error
     rows = scored.select(
         F.col(CUSTOMER_ID).cast("string"),
         F.lit(name).alias("prediction"),
         F.col(SCORE).alias("score"),
         F.lit(registered).alias("model_name"),
-        F.lit(int(version.version)).cast("long").alias("model_version"),
+        F.lit(number).cast("long").alias("model_version"),
         F.lit(version.tags.get(GRADE)).cast("string").alias(GRADE),
         F.lit(scored_at or datetime.now(UTC)).cast("timestamp").alias("scored_at"),
         F.lit(as_of).cast("timestamp").alias("as_of"),
         F.lit(fingerprint).cast("string").alias("data_fingerprint"),
     )
-    return ScoredRows(rows, ScoringResult(name, registered, int(version.version), -1, as_of))
+    return ScoredRows(rows, ScoringResult(name, registered, number, -1, as_of))
+
+
+def unavailable(name: str, registered: str, version: int, what: str, error: Exception) -> ChampionUnavailable:
+    """The error naming the prediction, the champion version, what failed and what to do."""
+    return ChampionUnavailable(
+        f"prediction '{name}': champion v{version} of {registered} {what} ({describe(error)}); gold/scores keeps "
+        f"its rows. Retrain (asset mlflow/{name}); if the champion is lost for good or the definition changed, "
+        f"predictions.{name}.champion.replace_unmeasured: {version} lets the training replace it")
 
 
 def write_scores(spark: SparkSession, rows: DataFrame, lake: Lake, prediction: str) -> int:

@@ -150,6 +150,18 @@ class Grading(Strict):
     b: float = Field(default=0.05, description="grade B from this relative improvement (below: C)")
 
 
+class ChampionRule(Strict):
+    """When a new version may take the champion alias without beating the champion on the same holdout."""
+
+    replace_unmeasured: int | None = Field(
+        default=None, ge=1,
+        description="a champion version the next training may replace although it cannot load or score it on the "
+        "new holdout (a lost artifact, or a definition change its fingerprints cannot show); ignored once another "
+        "version is champion. Without it, such a champion is kept and the training warns (tags `champion_decision`, "
+        "`champion_basis`), unless both its definition and features fingerprints changed (a deliberate redefinition)",
+    )
+
+
 class Prediction(Strict):
     """One business outcome to predict for every customer."""
 
@@ -166,6 +178,7 @@ class Prediction(Strict):
     features: FeatureSet = Field(default_factory=FeatureSet, description="the features a model sees")
     training: Training = Field(default_factory=Training, description="examples, candidates, selection")
     grading: Grading = Field(default_factory=Grading, description="thresholds of the A/B/C grade")
+    champion: ChampionRule = Field(default_factory=ChampionRule, description="when the champion alias may move")
 
     @field_validator("cutoff")
     @classmethod

@@ -91,7 +91,8 @@ def run_of(client, workspace: str, prediction: str):
 def model_quality(client, run, version: int | None, registered: str, prediction: str, lake_root: str) -> ModelQuality:
     """The metrics ml/pipeline.py logged for model and baseline (`baseline_<metric>`), and its plots."""
     from ml.evaluation import SELECTION
-    from ml.pipeline import DECISION_TAG, GRADE_TAG
+    from ml.champion import DECISION_TAG
+    from ml.pipeline import GRADE_TAG
 
     logged = run.data.metrics
     model = {k: v for k, v in logged.items() if f"baseline_{k}" in logged}

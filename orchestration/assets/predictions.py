@@ -57,7 +57,8 @@ def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds={"spark", "mlflow"},
         description=f"{prediction.description or name}: Spark ML model trained, tracked and registered in "
-                    "MLflow; the champion alias moves only when it beats the champion on the same holdout.",
+                    "MLflow; the champion alias moves only when it beats the champion on the same holdout "
+                    "(a champion that cannot be loaded or scored is kept, with a warning).",
     )
     def model(context: dg.AssetExecutionContext, config: TrainConfig, spark: SparkResource,
               lake: LakeResource, mlflow: MLflowResource):
@@ -70,13 +71,17 @@ def _model_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
                     "reason": result.reason, "run_id": result.run_id or "", "version": result.version or -1,
                     "data_fingerprint": fingerprint}
         if not result.skipped:
-            context.log.info(f"{result.model_name} v{result.version}: grade {result.grade.letter}, "
-                             f"{result.decision.reason}")
+            decision = result.decision
+            say = context.log.warning if decision.unmeasured else context.log.info  # an unmeasured champion: loudly
+            say(f"{result.model_name} v{result.version}: grade {result.grade.letter}, {decision.reason}")
             metadata |= {
                 "grade": result.grade.letter,
                 "improvement_over_baseline": round(result.grade.improvement, 4),
                 "chosen_model": result.chosen,
-                "champion_decision": result.decision.reason,
+                "champion_decision": decision.reason,
+                "champion_basis": decision.basis,
+                "promoted": decision.promoted,
+                "champion_measured": not decision.unmeasured,
                 "metrics": dg.MetadataValue.md(_metrics_table(result.metrics, result.baseline)),
                 **{f"plot_{k}": dg.MetadataValue.md(png_markdown(v, k)) for k, v in result.plots.items()},
             }

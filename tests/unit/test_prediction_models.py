@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from ml.baselines import RECENCY, last_period, recency_rule
+from ml.champion import Champion, decide
 from ml.dataset import Examples
 from ml.evaluation import Grade, binary_metrics, grade, numeric_metrics
 from ml.labels import LABEL
-from ml.registry import decide
 from ml.training import feature_importance, scores, select_and_fit
 from schemas.loader import load_workspace
 from schemas.errors import WorkspaceError
@@ -96,18 +96,14 @@ def test_grade_by_share_of_the_baseline_error_removed():
     assert grade("numeric", {"rmse": 0.5}, {"rmse": 1.0}, grading).letter == "A"
 
 
-class _Version:
-    version = "3"
-
-
 def test_champion_moves_only_when_strictly_better_on_the_same_holdout():
     higher = lambda new, old: new > old  # noqa: E731 - AUC
     assert decide(0.7, None, higher).promoted
-    assert decide(0.7, (_Version(), None), higher).promoted  # champion cannot score the new features
-    assert decide(0.71, (_Version(), 0.70), higher).promoted
-    kept = decide(0.70, (_Version(), 0.70), higher)
+    assert not decide(0.7, Champion(3, failure="score", error="boom"), higher).promoted  # tests/unit/test_champion.py
+    assert decide(0.71, Champion(3, 0.70), higher).promoted
+    kept = decide(0.70, Champion(3, 0.70), higher)
     assert not kept.promoted and kept.champion_version == 3 and "does not beat" in kept.reason
-    assert not decide(0.69, (_Version(), 0.70), higher).promoted
+    assert not decide(0.69, Champion(3, 0.70), higher).promoted
 
 
 def synthetic_examples(spark, kind: str, n: int = 240) -> Examples:
