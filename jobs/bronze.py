@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -41,6 +41,14 @@ MALFORMED = {
     "json": "malformed JSON line",
     "parquet": "unreadable Parquet row",
 }
+# A CSV record over several lines with an odd number of quotes: a quote opened and never closed,
+# so the parser read on (RFC 4180: a line break in a quoted field is data) to the next quote or the
+# end of the file. The lines it swallowed are in this one record, whole, and in no other row.
+UNCLOSED_QUOTE = (
+    "malformed CSV row: a quote is never closed, so this record runs over %d lines, to the next "
+    "quote or the end of the file; the rows on those lines are inside it and none of them landed "
+    "(deliver the file with the quote closed, under a new name)"
+)
 # What a reader puts where bytes were not valid in the declared (default UTF-8) encoding.
 REPLACEMENT_CHAR = "\ufffd"
 SUPPRESSED_COL = "_suppressed"
@@ -198,15 +206,26 @@ def _with_reasons(raw: DataFrame, source: Source, row: Conformed) -> DataFrame:
     not_encoded = F.lit(NOT_UTF8.format(encoding=encoding))
     corrupt = F.col(CORRUPT_COL)
     badly_encoded = ~F.is_valid_utf8(corrupt) | corrupt.contains(REPLACEMENT_CHAR)
-    unreadable = F.when(badly_encoded, not_encoded).when(
-        corrupt.isNotNull(), F.lit(MALFORMED[source.format])
-    )
+    unreadable = F.when(badly_encoded, not_encoded).when(corrupt.isNotNull(), _malformed(source, corrupt))
     values = [c for c in raw.columns if c not in READER_COLUMNS]
     replaced = F.when(
         F.to_json(F.struct(*[F.col(f"`{c}`") for c in values])).contains(REPLACEMENT_CHAR), not_encoded
     ) if values and source.format != "parquet" else F.lit(None)
     reasons = [F.col(READ_PROBLEM_COL), unreadable, replaced, row.problems]
     return raw.withColumn(REASON_COL, F.coalesce(*[r.cast("string") for r in reasons]))
+
+
+def _malformed(source: Source, corrupt: Column) -> Column:
+    """Why a row could not be parsed; for CSV, whether an unclosed quote swallowed the lines after it."""
+    options = {key.lower(): str(value) for key, value in source.options.items()}
+    quote = options.get("quote", '"')
+    if source.format != "csv" or len(quote) != 1 or options.get("escape", '"') != quote:
+        return F.lit(MALFORMED[source.format])  # (with another escape, quotes do not pair up)
+    lines = F.size(F.split(corrupt, r"\r\n|\r|\n"))
+    quotes = F.length(corrupt) - F.length(F.replace(corrupt, F.lit(quote), F.lit("")))
+    return F.when((lines > 1) & (quotes % 2 == 1), F.format_string(UNCLOSED_QUOTE, lines)).otherwise(
+        F.lit(MALFORMED[source.format])
+    )
 
 
 def _file_stats(checked: DataFrame) -> dict[str, tuple[int, int, int]]:

@@ -41,15 +41,24 @@ def read_source_files(
     return df.toDF(*[c if c in READER_COLUMNS else bronze_column_name(c) for c in df.columns])
 
 
-def _reader_options(source: Source) -> dict[str, str]:
-    return {key: str(value).lower() if isinstance(value, bool) else str(value)
-            for key, value in source.options.items()}
+# CSV as RFC 4180 writes it, unless the source's options say otherwise: a quote inside a quoted
+# field is doubled (Spark's default escape is a backslash), and a quoted field may hold line
+# breaks (Spark's default reads line by line, cutting such a field at the break: the row landed
+# truncated and the rest of the field was quarantined as a row of its own).
+CSV_DEFAULTS = {"header": "true", "escape": '"', "multiLine": "true"}
+
+
+def _reader_options(source: Source, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """The source's options over the defaults; Spark's option names ignore case, so do we."""
+    given = {key: str(value).lower() if isinstance(value, bool) else str(value)
+             for key, value in source.options.items()}
+    lowered = {key.lower() for key in given}
+    return {k: v for k, v in (defaults or {}).items() if k.lower() not in lowered} | given
 
 
 def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """CSV, all columns as text; files are grouped by header so columns keep their names."""
-    # RFC 4180: a quote inside a quoted field is doubled (Spark's default escape is a backslash).
-    options = {"header": "true", "escape": '"'} | _reader_options(source)
+    options = _reader_options(source, CSV_DEFAULTS)
     by_header: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for file in files:
         header = tuple(spark.read.options(**options).csv(file).columns)
@@ -74,7 +83,7 @@ def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFram
 
 def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """JSON lines with leaf values as text (nested structure kept), broken lines kept raw."""
-    options = {"primitivesAsString": "true"} | _reader_options(source)
+    options = _reader_options(source, {"primitivesAsString": "true"})
     if options.get("encoding", "utf-8").lower() not in UTF8:
         options.setdefault("lineSep", "\n")  # Spark needs it to split lines in other encodings
     df = (

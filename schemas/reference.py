@@ -101,13 +101,13 @@ def workspace_files() -> list[tuple[str, type[BaseModel], str]]:
     """Every workspace file the loader reads, with its top-level schema and purpose."""
     from schemas.model import Model
     from schemas.sections import SECTIONS
-    from schemas.sources import Sources
+    from schemas.sources import READING, Sources
     from schemas.workspace_core import MODEL_FILE, SOURCES_FILE, WORKSPACE_FILE, Settings
 
     return [
         (WORKSPACE_FILE, Settings, "Name, data root and defaults of the workspace."),
         (MODEL_FILE, Model, "Profile types, interaction types (with their links) and relationships."),
-        (SOURCES_FILE, Sources, "Where each source is, how to read it and how it maps to the model."),
+        (SOURCES_FILE, Sources, "Where each source is, how to read it and how it maps to the model.\n\n" + READING),
     ] + [(s.filename, s.schema, f"Optional. {s.purpose}") for s in SECTIONS]
 
 

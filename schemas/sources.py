@@ -13,6 +13,30 @@ NewColumnPolicy = Literal["evolve", "fail"]
 MissingColumnPolicy = Literal["tolerate", "fail"]
 TypeChangePolicy = Literal["quarantine", "fail"]
 
+# How files are read (jobs/readers.py, jobs/bronze.py), for the workspace reference.
+READING = """**How files are read.** CSV is read as RFC 4180 writes it unless a source's `options` say
+otherwise: over Spark's own defaults, `header: true`, `escape: '"'` (a quote inside a quoted
+field is doubled) and `multiLine: true` (a quoted field may hold line breaks, as well as
+separators and doubled quotes). Spark's default, `multiLine: false`, reads line by line and cuts
+a quoted line break in two: the row would land with that value truncated and the rest of it be
+quarantined as a row of its own. The price of the default: Spark reads each CSV file in one task
+instead of splitting it; set `multiLine: false` only for large files known to hold no line break
+in a value.
+
+A row that cannot be parsed (wrong number of fields, broken quoting) is quarantined whole: its
+raw text, every line of it, and the reason; no part of it lands. A quote that is never closed
+makes one record of everything up to the next quote or the end of the file (a quoted field runs
+to its closing quote; Python's csv module reads it the same way): that record is quarantined whole, with the reason "a quote is
+never closed, so this record runs over N lines ...", and none of the rows inside it lands. The
+ingest log knows a file by its path, so deliver the corrected file under a new name. In a file
+whose lines end in CRLF, a CRLF inside a quoted value is read as LF (the parser normalises line
+endings inside quotes when it detects them); in a file of LF lines, a CRLF in a value is kept.
+
+JSON sources are JSON lines: a line break inside a string is written `\\n` and lands as a line
+break; a raw line break inside a string breaks the line in two, and both halves are quarantined
+with their text. Long values (tested up to 3 MB in one field) land whole in both formats; note
+that an unclosed quote early in a large CSV file makes one quarantine record of its whole rest."""
+
 
 class SchemaDrift(Strict):
     """What landing does when a source's files stop looking like what bronze already holds."""
@@ -110,7 +134,8 @@ class Source(Strict):
     location: str = Field(description="folder or file; relative paths resolve against data_root")
     format: SourceFormat = Field(description="csv, json (JSON lines) or parquet")
     options: dict[str, str | int | bool] = Field(
-        default_factory=dict, description="passed to the Spark reader (delimiter, encoding, ...)"
+        default_factory=dict, description="passed to the Spark reader (delimiter, encoding, ...); for CSV "
+        "over the defaults header: true, escape: '\"', multiLine: true (RFC 4180, see above)"
     )
     target: Target = Field(description="{profile: <type>} or {interaction: <type>}")
     key: list[str] = Field(description="source columns that identify a record in this source")

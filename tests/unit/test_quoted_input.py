@@ -1,0 +1,154 @@
+"""Quoted line breaks, doubled quotes, separators and long values land whole (nothing lost).
+
+Every expectation is computed independently of Spark: Python's csv module (RFC 4180) and json
+module read the same file, and every field of every good record must be in bronze as they read
+it; every broken record must be in quarantine whole, with its raw text; rows in = bronze +
+quarantine, exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jobs.bronze import land_source
+from jobs.silver import build_silver
+from schemas.loader import load_workspace
+
+BAD_INPUT = Path(__file__).resolve().parents[1] / "data" / "bad_input"
+LINE = re.compile(r".*?(?:\r\n|\n|\r)|.+$", re.S)  # a physical line with its ending
+csv.field_size_limit(1 << 24)  # the csv module refuses fields over 128 KiB by default
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    target = tmp_path / "bad_input"
+    shutil.copytree(BAD_INPUT, target)
+    return load_workspace(target)
+
+
+def land(spark, ws, lake, name):
+    return land_source(spark, name, ws.sources[name], ws.model, ws.source_location(name), lake, region="GB")
+
+
+def table(spark, path) -> pd.DataFrame:
+    return spark.read.format("delta").load(path).toPandas()
+
+
+def csv_records(path: Path) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """The header and each record as Python's csv module reads it, with its raw text."""
+    lines = LINE.findall(path.read_bytes().decode("utf-8"))  # line endings as they are
+    reader, records, read = csv.reader(iter(lines)), [], 0
+    for fields in reader:
+        raw = "".join(lines[read:reader.line_num])
+        records.append((fields, re.sub(r"(\r\n|\n|\r)$", "", raw)))
+        read = reader.line_num
+    (header, _), *rows = records
+    return header, rows
+
+
+def closes_every_quote(path: Path) -> bool:
+    """Whether the file is RFC 4180 to its end (Python's strict mode: no unclosed quote)."""
+    try:
+        list(csv.reader(path.open(newline="", encoding="utf-8"), strict=True))
+    except csv.Error:
+        return False
+    return True
+
+
+def check_against_python_csv(spark, lake, name: str, file: Path, result) -> tuple[list, list]:
+    """Every good record's fields in bronze as csv reads them; broken ones whole in quarantine."""
+    header, records = csv_records(file)
+    unclosed_last = not closes_every_quote(file)
+    whole = [len(f) == len(header) and not (unclosed_last and i == len(records) - 1)
+             for i, (f, _) in enumerate(records)]
+    good = [f for (f, _), ok in zip(records, whole, strict=True) if ok]
+    broken = [raw for (_, raw), ok in zip(records, whole, strict=True) if not ok]
+    bronze = table(spark, lake.bronze(name))
+    landed = bronze[header].to_dict("records")
+    assert sorted(landed, key=str) == sorted([dict(zip(header, f, strict=True)) for f in good], key=str)
+    quarantine = table(spark, lake.quarantine(name))
+    assert sorted(quarantine["_raw"]) == sorted(broken)
+    assert len(bronze) + len(quarantine) == len(records)  # rows in = bronze + quarantine
+    assert (result.rows_landed, result.rows_quarantined) == (len(good), len(broken))
+    return good, quarantine.to_dict("records")
+
+
+def normalised_name(value: str) -> str:
+    """What jobs/normalize.py's name makes of a mixed-case name: single-spaced."""
+    return " ".join(value.split())
+
+
+def test_quoted_line_breaks_doubled_quotes_and_separators_land_as_rfc_4180_reads_them(spark, ws, lake):
+    file = Path(ws.source_location("quoted_csv")) / "customers.csv"
+    result = land(spark, ws, lake, "quoted_csv")
+    good, quarantined = check_against_python_csv(spark, lake, "quoted_csv", file, result)
+    assert [f[0] for f in good] == ["1", "2", "3", "5", "6"]  # 4 has a sixth field
+    [row] = quarantined
+    assert row["_raw"] == "4,di@example.com,04/05/1983,40,\"Di\nO'Hara\",extra"  # whole, both lines
+    assert row["_reason"] == "malformed CSV row (wrong number of fields or broken quoting)"
+    only = load_workspace(ws.root)  # silver of this source alone
+    only = type(only)(only.root, only.settings, only.model, {"quoted_csv": only.sources["quoted_csv"]})
+    build_silver(spark, only, "customer", lake)
+    silver = table(spark, lake.silver("customer")).set_index("record_id")
+    assert {k: v for k, v in silver["first_name"].items()} == {
+        f"quoted_csv:{f[0]}": normalised_name(f[4]) for f in good
+    }
+
+
+def test_unclosed_quote_quarantines_the_rest_of_the_file_whole_and_says_so(spark, ws, lake):
+    file = Path(ws.source_location("unclosed_quote")) / "customers.csv"
+    result = land(spark, ws, lake, "unclosed_quote")
+    good, [row] = check_against_python_csv(spark, lake, "unclosed_quote", file, result)
+    assert [f[0] for f in good] == ["1"]
+    assert row["_raw"].splitlines() == file.read_text().splitlines()[2:]  # from the quote to the end
+    assert "quote is never closed" in row["_reason"] and "end of the file" in row["_reason"]
+    assert "3 lines" in row["_reason"]
+
+
+def test_a_one_megabyte_field_lands_whole_with_or_without_line_breaks(spark, ws, lake):
+    file = Path(ws.source_location("quoted_csv")) / "customers.csv"
+    big = "x" * 1_000_000
+    file.write_text(
+        "id,email,birth_date,points,first_name\n"
+        f'1,a@example.com,01/02/1980,10,"{big}"\n'
+        f'2,b@example.com,01/02/1980,20,"{big}\n""{big}"", {big}"\n'
+        f'3,c@example.com,01/02/1980,30,"{big}\n",extra\n'
+        "4,d@example.com,01/02/1980,40,Di\n"
+    )
+    result = land(spark, ws, lake, "quoted_csv")
+    good, [row] = check_against_python_csv(spark, lake, "quoted_csv", file, result)
+    assert [f[0] for f in good] == ["1", "2", "4"] and len(good[1][4]) == 3_000_005
+    assert len(row["_raw"]) == len(f'3,c@example.com,01/02/1980,30,"{big}\n",extra')
+
+
+def test_json_lines_keep_escaped_line_breaks_and_long_strings_and_quarantine_split_lines(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"
+    big = "y" * 1_000_000
+    file.write_text(
+        json.dumps({"id": "1", "first_name": "Ann\nMarie", "email": "a@example.com"}) + "\n"
+        + json.dumps({"id": "2", "first_name": big, "email": "b\r\n@example.com"}) + "\n"
+        + '{"id": "3", "first_name": "raw line\nbreak", "email": "c@example.com"}\n'
+        + json.dumps({"id": "4", "first_name": 'Di "Q" \\ O\'Hara', "email": "d@example.com"}) + "\n"
+    )
+    result = land(spark, ws, lake, "malformed_json")
+    lines = file.read_text().splitlines()
+    parsed, broken = [], []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError:
+            broken.append(line)
+    columns = ["id", "first_name", "email"]
+    bronze = table(spark, lake.bronze("malformed_json"))[columns].to_dict("records")
+    assert sorted(bronze, key=str) == sorted(parsed, key=str) and len(bronze) == 3
+    quarantine = table(spark, lake.quarantine("malformed_json"))
+    assert sorted(quarantine["_raw"]) == sorted(broken) and len(broken) == 2  # both halves of 3, whole
+    assert len(bronze) + len(quarantine) == len(lines)
+    assert (result.rows_landed, result.rows_quarantined) == (3, 2)
