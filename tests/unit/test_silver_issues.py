@@ -124,3 +124,23 @@ def test_the_silver_suite_warns_of_each_value_without_failing(built):
     assert not warning.success and warning.severity == "warn" and warning.unexpected_count == 7
     listed = sorted((s["record_id"], s["attribute"], s["reason"]) for s in warning.sample)
     assert listed == sorted((rid, a, r) for rid, issues in EXPECTED.items() for a, r in issues)
+
+
+def test_a_table_written_before_issues_existed_gains_the_column_without_new_rows(spark, tmp_path):
+    """An old lake's silver table gets _issues (null) at its next build, so its suite's column set holds."""
+    from jobs.silver import build_silver
+    from jobs.writes import last_writer
+
+    ws = mini_workspace(tmp_path)
+    lake = Lake(str(tmp_path / "lake"))
+    for name in ("contacts", "members"):
+        land_source(spark, name, ws.sources[name], ws.model, ws.source_location(name), lake)
+    build_silver(spark, ws, "customer", lake)
+    path = lake.silver("customer")
+    old = spark.read.format("delta").load(path).drop("_issues")
+    old.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+    result = build_silver(spark, ws, "customer", lake)  # no new bronze batch
+    table = spark.read.format("delta").load(path)
+    assert result.rows_inserted == result.rows_updated == 0
+    assert "_issues" in table.columns and table.where("_issues IS NOT NULL").count() == 0
+    assert last_writer(spark, path) == "jobs.silver"
