@@ -14,6 +14,7 @@ from schemas.tables import (
     SILVER,
     BATCH_COL,
     INGESTED_AT_COL,
+    ISSUES_COL,
     RECORD_ID,
     ROW_HASH,
     SOURCE,
@@ -22,7 +23,8 @@ from schemas.tables import (
     link_column,
 )
 
-# What a normalised value looks like in silver; values that cannot be normalised are nulled.
+# What a normalised value looks like in silver; values that cannot be normalised are nulled
+# (with a reason in _issues, which the unnormalised_values warning lists).
 PHONE_REGEX = r"^\+[1-9][0-9]{6,14}$"
 # A record_id is "<source>:<source key>" and source names are lower_snake identifiers.
 RECORD_ID_REGEX = r"^[a-z][a-z0-9_]*:.+"
@@ -30,6 +32,7 @@ NUMERIC_TYPES = ("long", "double", "decimal")
 BOOKKEEPING_COLUMNS = (BATCH_COL, INGESTED_AT_COL, ROW_HASH, UPDATED_AT)
 # GX's SQL expectation (UnexpectedRowsExpectation): fails when its query returns rows.
 UNEXPECTED_ROWS_TYPE = "unexpected_rows_expectation"
+UNNORMALISED = "unnormalised_values"
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +53,7 @@ def derived_expectations(
     get no referential check (default: every type is fed).
     """
     entity = model.entity(type_name)
-    specs = [_columns_match(model, type_name)]
+    specs = [_columns_match(model, type_name), unnormalised_values()]
     for name, attribute in model.attributes_of(type_name).items():
         if attribute.normalize == "email":
             specs.append(_regex(name, EMAIL_REGEX, "a lower-case e-mail address"))
@@ -82,6 +85,22 @@ def derived_expectations(
             if fed is None or link.profile in fed:
                 specs.append(references(role, link.profile))
     return specs
+
+
+def unnormalised_values() -> ExpectationSpec:
+    """Each value silver nulled because it could not normalise it: record, attribute, reason (warn).
+
+    A row per entry of `_issues`, so the count is of values, and the sample shows which ones;
+    warn, because the table is usable and the raw values are in bronze for a look.
+    """
+    query = f"SELECT {RECORD_ID}, inline({ISSUES_COL}) FROM {{batch}} WHERE {ISSUES_COL} IS NOT NULL"
+    return ExpectationSpec(
+        type=UNEXPECTED_ROWS_TYPE,
+        kwargs={"unexpected_rows_query": query},
+        severity="warn",
+        description=f"every value was normalised (those that were not are null, with why in {ISSUES_COL})",
+        name=UNNORMALISED,
+    )
 
 
 def references(role: str, profile: str) -> ExpectationSpec:
@@ -129,14 +148,14 @@ def _bound(value: Any) -> Any:
 
 
 def silver_columns(model: Model, type_name: str) -> list[str]:
-    """The columns of a silver table: keys, occurred_at and links, attributes, bookkeeping."""
+    """The columns of a silver table: keys, occurred_at and links, attributes, issues, bookkeeping."""
     entity = model.entity(type_name)
     attributes = list(model.attributes_of(type_name))
     keys = [RECORD_ID, SOURCE, SOURCE_KEY]
     if isinstance(entity, InteractionType):
         attributes.remove(OCCURRED_AT)
         keys += [OCCURRED_AT, *(link_column(role) for role in entity.links)]
-    return [*keys, *attributes, *BOOKKEEPING_COLUMNS]
+    return [*keys, *attributes, ISSUES_COL, *BOOKKEEPING_COLUMNS]
 
 
 def _columns_match(model: Model, type_name: str) -> ExpectationSpec:

@@ -5,6 +5,8 @@ why a row will not type.
 and asks it two things only: why a row cannot be typed (it goes to quarantine with the reason)
 and whose row it is (forgotten people are kept out); silver selects its values
 (`conform_source`). So what bronze accepts is exactly what silver types, by one definition.
+A value that types but cannot be normalised (an email, phone or country) is null in silver,
+with its attribute and reason in the row's `_issues`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from jobs.normalize import normalizer
+from jobs.normalize import checked
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Attribute, Bound, Model
 from schemas.sources import ColumnMapping, Source
@@ -23,6 +26,9 @@ from schemas.tables import (
     BATCH_COL,
     FILE_COL,
     INGESTED_AT_COL,
+    ISSUE_ATTRIBUTE,
+    ISSUE_REASON,
+    ISSUES_COL,
     KEY_SEPARATOR,
     RECORD_ID,
     SOURCE,
@@ -30,6 +36,9 @@ from schemas.tables import (
     link_column,
 )
 
+# silver's _issues: which attribute could not be normalised, and why; null when none could not.
+ISSUES_TYPE = T.ArrayType(T.StructType([T.StructField(ISSUE_ATTRIBUTE, T.StringType()),
+                                        T.StructField(ISSUE_REASON, T.StringType())]))
 # Characters Delta refuses in column names unless column mapping is on (which Power BI cannot read).
 _INVALID_COLUMN_CHARS = re.compile(r"[ ,;{}()\n\t=]")
 
@@ -49,16 +58,18 @@ class Conformed:
     attributes: dict[str, Column]  # every attribute of the type, typed and normalised
     mapped: tuple[str, ...]  # the attributes the source maps (the others are null)
     problems: Column  # why the row cannot be typed (quarantine's reason), or null
+    issues: Column  # ISSUES_TYPE: the attributes whose present value could not be normalised, or null
 
     def columns(self) -> list[Column]:
-        """The silver columns of the record, named and in order: keys, links, attributes."""
+        """The silver columns of the record, named and in order: keys, links, attributes, issues."""
         keys = [
             self.record_id.alias(RECORD_ID),
             F.lit(self.source).alias(SOURCE),
             self.source_key.alias(SOURCE_KEY),
         ]
         links = [target.alias(link_column(role)) for role, target in self.links.items()]
-        return [*keys, *links, *[value.alias(attr) for attr, value in self.attributes.items()]]
+        values = [value.alias(attr) for attr, value in self.attributes.items()]
+        return [*keys, *links, *values, self.issues.alias(ISSUES_COL)]
 
 
 def conform(name: str, source: Source, model: Model, default_region: str) -> Conformed:
@@ -67,11 +78,18 @@ def conform(name: str, source: Source, model: Model, default_region: str) -> Con
     specs = model.attributes_of(type_name)
     messages = _missing_required(source)
     values: dict[str, Column] = {}
+    issues: list[Column] = []
     for attr, mapping in source.column_mappings().items():  # in mapping order, as reasons read
         spec = specs[attr]
         raw = raw_value(mapping)
         typed = typed_value(raw, spec, mapping)
-        value = normalizer(spec.normalize, default_region)(typed) if spec.type == "string" else typed
+        value = typed
+        if spec.type == "string":
+            normalised = checked(spec.normalize, default_region)(typed)
+            value = normalised.value
+            if normalised.issue is not None:
+                issues.append(F.when(normalised.issue.isNotNull(), F.struct(
+                    F.lit(attr).alias(ISSUE_ATTRIBUTE), normalised.issue.alias(ISSUE_REASON))))
         values[attr] = value.cast(SPARK_TYPES[spec.type])
         messages += type_problems(attr, spec, raw, typed)
     attributes = {
@@ -86,7 +104,16 @@ def conform(name: str, source: Source, model: Model, default_region: str) -> Con
         attributes=attributes,
         mapped=tuple(values),
         problems=F.when(F.size(problems) > 0, F.array_join(problems, "; ")),
+        issues=issue_list(issues),
     )
+
+
+def issue_list(issues: list[Column]) -> Column:
+    """The row's issues (null entries dropped) as ISSUES_TYPE; null when it has none, so clean rows hash as before."""
+    if not issues:
+        return F.lit(None).cast(ISSUES_TYPE)
+    found = F.array_compact(F.array(*issues))
+    return F.when(F.size(found) > 0, found).cast(ISSUES_TYPE)
 
 
 def conform_source(

@@ -3,12 +3,14 @@
 Silver keeps one spelling of each value so that joins, KPIs and identity resolution compare
 like with like. Everything here is a Column expression, so many attributes normalise in one
 select; only phone numbers need Python (Google's libphonenumber metadata), as a vectorised
-pandas UDF.
+pandas UDF. A present email, phone or country that cannot be normalised becomes null with a
+reason (`checked`; the words are schemas/formats' ISSUE_REASONS), which silver keeps in `_issues`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
@@ -17,7 +19,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from schemas.formats import EMAIL_REGEX, e164
+from schemas.formats import EMAIL_REGEX, NOT_AN_EMAIL, UNKNOWN_COUNTRY, phone_check
 from schemas.model import Normalizer
 
 # Names people write that pycountry does not list.
@@ -94,22 +96,61 @@ def country(column: Column) -> Column:
     return F.try_element_at(mapping, F.trim(key))
 
 
-def _e164(values: pd.Series, region: str) -> pd.Series:
-    return values.map(lambda text: e164(text, region))
+PHONE_CHECKED = T.StructType([T.StructField("e164", T.StringType()), T.StructField("reason", T.StringType())])
+
+
+def _checked_phones(values: pd.Series, region: str) -> pd.DataFrame:
+    checked = [phone_check(text, region) for text in values]
+    return pd.DataFrame(checked, columns=PHONE_CHECKED.fieldNames(), index=values.index, dtype=object)
 
 
 @cache
 def _phone_udf(region: str) -> Callable[[Column], Column]:
-    @F.pandas_udf(T.StringType())
-    def to_e164(values: pd.Series) -> pd.Series:
-        return _e164(values, region)
+    @F.pandas_udf(PHONE_CHECKED)
+    def check_phones(values: pd.Series) -> pd.DataFrame:
+        return _checked_phones(values, region)
 
-    return to_e164
+    return check_phones
+
+
+def _phone_checked(column: Column, default_region: str) -> Column:
+    """struct<e164, reason> of schemas/formats.phone_check, one UDF call for both."""
+    return _phone_udf(default_region.upper())(blank_to_null(column))
 
 
 def phone(column: Column, default_region: str = "US") -> Column:
-    """E.164 (+447700900123); numbers without +code are read as numbers of default_region."""
-    return _phone_udf(default_region.upper())(blank_to_null(column))
+    """E.164 (+447700900123); numbers without +code are read as numbers of default_region; null if not valid."""
+    return _phone_checked(column, default_region)["e164"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A normalised value and why a present value could not be normalised (null when it could, or was blank)."""
+
+    value: Column
+    issue: Column | None  # None: this kind never fails (names, postcodes, case and trim)
+
+
+def _unless_lost(column: Column, value: Column, reason: str) -> Checked:
+    """The value, and the reason when a present (non-blank) input normalised to null."""
+    lost = blank_to_null(column).isNotNull() & value.isNull()
+    return Checked(value, F.when(lost, F.lit(reason)))
+
+
+def checked(kind: Normalizer | None, default_region: str = "US") -> Callable[[Column], Checked]:
+    """The normaliser of a kind with its issue: email, phone and country can fail; the others never do."""
+    if kind == "email":
+        return lambda c: _unless_lost(c, email(c), NOT_AN_EMAIL)
+    if kind == "country":
+        return lambda c: _unless_lost(c, country(c), UNKNOWN_COUNTRY)
+    if kind == "phone":
+        def check_phone(c: Column) -> Checked:
+            result = _phone_checked(c, default_region)
+            return Checked(result["e164"], result["reason"])
+
+        return check_phone
+    plain = normalizer(kind, default_region)
+    return lambda c: Checked(plain(c), None)
 
 
 def normalizer(kind: Normalizer | None, default_region: str = "US") -> Callable[[Column], Column]:

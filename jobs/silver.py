@@ -3,7 +3,8 @@
 Each silver table (one per profile or interaction type) gathers every source that feeds it.
 New bronze batches are read, conformed (jobs/conform.py: the one place values are typed and
 normalised), deduplicated by record and merged with Delta MERGE, so a re-run with nothing new
-changes no row.
+changes no row. A value that could not be normalised is null with its reason in `_issues`; the
+build counts them per attribute and reason over the whole table (`SilverResult.issues`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import conform_source
+from jobs.conform import ISSUES_TYPE, conform_source
 from jobs.delta import read_table, stats_only_on, table_version
-from jobs.writes import create, merge
+from jobs.writes import add_columns, create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
 from schemas.tables import (
     BATCH_COL,
     FILE_COL,
     INGESTED_AT_COL,
+    ISSUE_ATTRIBUTE,
+    ISSUE_REASON,
+    ISSUES_COL,
     RECORD_ID,
     ROW_HASH,
     SOURCE,
@@ -46,6 +50,7 @@ class SilverResult:
     rows_inserted: int
     rows_updated: int
     rows_total: int
+    issues: tuple[tuple[str, str, int], ...] = ()  # (attribute, reason, values) the table holds as null
 
 
 def latest_per_record(conformed: DataFrame, hashed_columns: list[str]) -> DataFrame:
@@ -67,7 +72,7 @@ def latest_per_record(conformed: DataFrame, hashed_columns: list[str]) -> DataFr
 def silver_columns(model: Model, type_name: str) -> list[str]:
     """Column order of a silver table."""
     links = [link_column(r) for r in model.link_roles(type_name)]
-    return [RECORD_ID, SOURCE, SOURCE_KEY, *links, *model.attributes_of(type_name), *BOOKKEEPING]
+    return [RECORD_ID, SOURCE, SOURCE_KEY, *links, *model.attributes_of(type_name), ISSUES_COL, *BOOKKEEPING]
 
 
 def silver_schema(model: Model, type_name: str) -> T.StructType:
@@ -76,6 +81,7 @@ def silver_schema(model: Model, type_name: str) -> T.StructType:
     fields = [T.StructField(c, T.StringType()) for c in text]
     fields += [T.StructField(a, SPARK_TYPES[s.type]) for a, s in model.attributes_of(type_name).items()]
     fields += [
+        T.StructField(ISSUES_COL, ISSUES_TYPE),
         T.StructField(BATCH_COL, T.LongType()),
         T.StructField(INGESTED_AT_COL, T.TimestampType()),
         T.StructField(ROW_HASH, T.StringType()),
@@ -104,7 +110,7 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     """Merge the new bronze rows of every source of a type into its silver table."""
     path = lake.silver(type_name)
     model = workspace.model
-    existing = read_table(spark, path)
+    existing = with_issues_column(spark, path, read_table(spark, path))
     frames = []
     for name, source in workspace.sources_for(type_name).items():
         bronze = new_bronze_rows(spark, lake, name, existing)
@@ -119,13 +125,21 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
                             stats_columns=[c for c in columns if c not in personal])
     if not frames:
         total = existing.count() if existing is not None else 0
-        return SilverResult(type_name, 0, 0, 0, total)
+        return SilverResult(type_name, 0, 0, 0, total, issue_counts(existing))
     conformed = frames[0]
     for frame in frames[1:]:
         conformed = conformed.unionByName(frame)
     hashed = [c for c in columns if c not in BOOKKEEPING]
     latest = latest_per_record(conformed, hashed).select(*columns)
     return merge_into(spark, latest, path, type_name)
+
+
+def with_issues_column(spark: SparkSession, path: str, existing: DataFrame | None) -> DataFrame | None:
+    """The table, given _issues (all null) if written before silver kept it: its suite expects the column."""
+    if existing is None or ISSUES_COL in existing.columns:
+        return existing
+    add_columns(spark, path, T.StructType([T.StructField(ISSUES_COL, ISSUES_TYPE)]))
+    return read_table(spark, path)
 
 
 def create_silver_table(
@@ -166,6 +180,15 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
         rows_read=int(metrics.get("numSourceRows", 0)),
         rows_inserted=int(metrics.get("numTargetRowsInserted", 0)),
         rows_updated=int(metrics.get("numTargetRowsUpdated", 0)),
-        rows_total=spark.read.format("delta").load(path).count(),
+        rows_total=(table := spark.read.format("delta").load(path)).count(),
+        issues=issue_counts(table),
     )
+
+
+def issue_counts(silver: DataFrame | None) -> tuple[tuple[str, str, int], ...]:
+    """(attribute, reason, values) of the values silver could not normalise, sorted; () for none."""
+    if silver is None or ISSUES_COL not in silver.columns:  # merge_into a table of other columns (benchmarks)
+        return ()
+    issues = silver.select(F.inline(ISSUES_COL)).groupBy(ISSUE_ATTRIBUTE, ISSUE_REASON).count()
+    return tuple(sorted((r[ISSUE_ATTRIBUTE], r[ISSUE_REASON], int(r["count"])) for r in issues.collect()))
 

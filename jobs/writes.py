@@ -153,6 +153,18 @@ def set_properties(spark: SparkSession, path: str, properties: dict[str, str]) -
     retry_on_conflict(write, f"set properties of {path}")
 
 
+def add_columns(spark: SparkSession, path: str, fields: StructType) -> None:
+    """Add (nullable) columns to an existing table, so a table written before they existed has today's schema."""
+    writer = writer_module()
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in fields)
+
+    def write() -> None:
+        with commit_metadata(spark, commit_record(writer, None)):
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+
+    retry_on_conflict(write, f"add columns to {path}")
+
+
 def delete(spark: SparkSession, path: str, condition: str) -> None:
     """Delete the rows matching condition (a SQL predicate), retried on conflict."""
     writer = writer_module()

@@ -255,6 +255,13 @@ its lake path under the root and its Dagster asset key; the module named writes 
 
 This page is generated from the catalogue (`python -m schemas.tables_doc > docs/tables.md`).
 """
+SILVER_ISSUES_NOTE = (
+    "Every silver table has `_issues`: array<struct<`attribute`, `reason`>>, one entry per email, phone or "
+    "country of the row that was given but could not be normalised (the value is null; the raw value is "
+    "in bronze), null when there is none. The reasons are `schemas/formats.py`'s `ISSUE_REASONS` (e.g. "
+    "`not an e-mail address`, `too short for its region`, `not a valid number for its region`, "
+    "`unknown country`); a blank value is no issue."
+)
 DOC_COLUMNS = ("table", "module", "entity", "enabled by", "personal data", "keys", "description")
 EXAMPLE = "examples/retail"
 
@@ -269,7 +276,7 @@ def render_doc(example: Workspace) -> str:
         (SILVER, [("`silver/<type>`", "`jobs.silver`", "profile or interaction",
                    "each type of model.yaml that a source feeds", "when the type has pii attributes",
                    "`record_id`", "one profile or interaction type of the model, conformed")],
-         _listed(example, SILVER)),
+         _listed(example, SILVER) + "\n\n" + SILVER_ISSUES_NOTE),
         (GOLD, [_row(t) for t in FIXED_TABLES if t.layer == GOLD], ""),
         (META, [_row(t) for t in FIXED_TABLES if t.layer == META], ""),
     ]:

@@ -34,7 +34,9 @@ class Attribute(Strict):
 
     type: AttributeType = Field(default="string", description="canonical type in silver")
     normalize: Normalizer | None = Field(
-        default=None, description="canonical form for text: email, phone (E.164), name, country (ISO2), ..."
+        default=None,
+        description="canonical form for text: email, phone (E.164), name, country (ISO2), ...; an email, "
+        "phone or country that cannot be normalised is null in silver with the reason in `_issues`",
     )
     description: str = Field(default="", description="what the attribute means, shown in the UI")
     pii: bool = Field(default=False, description="personal data: removed by `insights forget`")

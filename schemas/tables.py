@@ -27,6 +27,10 @@ SOURCE_KEY = "source_key"
 SOURCE = "source"
 ROW_HASH = "_row_hash"
 UPDATED_AT = "_updated_at"
+# Silver's trace of values it could not normalise: array<struct<attribute, reason>>, null when none
+# (the raw value stays in bronze; the reasons are schemas/formats' ISSUE_REASONS).
+ISSUES_COL = "_issues"
+ISSUE_ATTRIBUTE, ISSUE_REASON = "attribute", "reason"
 KEY_SEPARATOR = "|"
 
 def link_column(role: str) -> str:

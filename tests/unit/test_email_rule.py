@@ -82,3 +82,17 @@ def test_the_plain_python_rule_keeps_what_the_spark_normaliser_keeps(spark):
     """`insights customer --email` spells a typed address as silver does, without Spark."""
     values = [*TRICKY, "  ", "", "\tada@example.com", "ada@example.com\n", "ADA@EXAMPLE.COM  "]
     assert {v: normal_email(v) for v in values} == normalised(spark, values)
+
+
+def test_silver_gives_a_reason_for_exactly_the_present_emails_the_rule_refuses(spark):
+    """The issue is the same rule: a non-blank address normal_email refuses, and only those."""
+    from jobs.normalize import checked
+    from schemas.formats import NOT_AN_EMAIL
+
+    values = [*TRICKY, "  ", "", None]
+    df = spark.createDataFrame([(v,) for v in values], "value string")
+    out = checked("email")(F.col("value"))
+    got = {r[0]: r[1] for r in df.select("value", out.issue).collect()}
+    refused = {v for v in values if v is not None and v.strip(" ") and normal_email(v) is None}
+    assert {v for v, issue in got.items() if issue is not None} == refused
+    assert set(got.values()) == {None, NOT_AN_EMAIL} and "no-at-sign" in refused

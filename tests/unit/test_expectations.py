@@ -257,9 +257,11 @@ def _customer_rows(n: int = 40) -> list[dict]:
 def _silver_df(spark, model: Model, type_name: str, rows: list[dict]):
     from pyspark.sql import types as T
 
+    from jobs.conform import ISSUES_TYPE
+
     attributes = model.attributes_of(type_name)
     bookkeeping = {"_batch_id": T.LongType(), "_ingested_at": T.TimestampType(),
-                   "_updated_at": T.TimestampType()}
+                   "_updated_at": T.TimestampType(), "_issues": ISSUES_TYPE}
     schema = T.StructType(
         [
             T.StructField(

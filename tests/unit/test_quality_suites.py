@@ -100,6 +100,18 @@ def test_referential_checks_only_for_profiles_that_have_a_table(model):
             if e.type == UNEXPECTED_ROWS_TYPE and e.name.startswith("references_")} == {"references_customer"}
 
 
+def test_every_silver_suite_warns_of_values_silver_could_not_normalise(model):
+    from expectations.derived import UNNORMALISED
+
+    for type_name in [*model.profiles, *model.interactions]:
+        suite = suite_for_silver(model, type_name)
+        [warning] = [e for e in suite.expectations if e.name == UNNORMALISED]
+        assert warning.type == UNEXPECTED_ROWS_TYPE and warning.severity == "warn"
+        assert "inline(_issues)" in warning.kwargs["unexpected_rows_query"]
+        [columns] = [e for e in suite.expectations if e.type == "expect_table_columns_to_match_set"]
+        assert "_issues" in columns.kwargs["column_set"]
+
+
 def test_previous_bounds_round_outwards_and_need_a_previous_version():
     spec = ExpectationSpec(type="expect_table_row_count_to_be_between",
                            kwargs={"min_value": "previous-10%", "max_value": "previous+100%"},

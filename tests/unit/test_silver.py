@@ -27,7 +27,7 @@ def test_customer_silver_is_typed_normalised_and_keyed(spark, tmp_path, lake):
     assert sorted(customers.index) == ["contacts:1", "contacts:2", "contacts:3", "members:M1"]
     alice = customers.loc["contacts:1"]
     assert (alice.first_name, alice.last_name, alice.email) == ("Alice", "Smith", "alice.smith@example.com")
-    assert (alice.phone, alice.country, str(alice.birth_date)) == ("+447700900123", "GB", "1980-02-01")
+    assert (alice.phone, alice.country, str(alice.birth_date)) == ("+447911123456", "GB", "1980-02-01")
     assert customers.loc["members:M1", "points"] == 120
     assert customers.loc["contacts:3"].email is None  # 'not-an-email' is not an address
 
