@@ -18,7 +18,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.normalize import checked
+from jobs.normalize import checked, country
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Attribute, Bound, Model
 from schemas.sources import ColumnMapping, Source
@@ -79,13 +79,14 @@ def conform(name: str, source: Source, model: Model, default_region: str) -> Con
     messages = _missing_required(source)
     values: dict[str, Column] = {}
     issues: list[Column] = []
+    region = record_region(source, specs)
     for attr, mapping in source.column_mappings().items():  # in mapping order, as reasons read
         spec = specs[attr]
         raw = raw_value(mapping)
         typed = typed_value(raw, spec, mapping)
         value = typed
         if spec.type == "string":
-            normalised = checked(spec.normalize, default_region)(typed)
+            normalised = checked(spec.normalize, default_region, region)(typed)
             value = normalised.value
             if normalised.issue is not None:
                 issues.append(F.when(normalised.issue.isNotNull(), F.struct(
@@ -106,6 +107,16 @@ def conform(name: str, source: Source, model: Model, default_region: str) -> Con
         problems=F.when(F.size(problems) > 0, F.array_join(problems, "; ")),
         issues=issue_list(issues),
     )
+
+
+def record_region(source: Source, specs: dict[str, Attribute]) -> Column | None:
+    """The record's own ISO country (its country-normalised attribute), the region of its phone numbers."""
+    countries = [(attr, mapping) for attr, mapping in source.column_mappings().items()
+                 if specs[attr].type == "string" and specs[attr].normalize == "country"]
+    if len(countries) != 1:
+        return None  # none mapped, or two (home and shipping?): the workspace default decides
+    attr, mapping = countries[0]
+    return country(typed_value(raw_value(mapping), specs[attr], mapping))
 
 
 def issue_list(issues: list[Column]) -> Column:

@@ -92,35 +92,42 @@ def country_lookup() -> dict[str, str]:
 def country(column: Column) -> Column:
     """ISO 3166 alpha-2 code from a code or a name; null when unknown."""
     mapping = F.create_map(*[F.lit(x) for pair in sorted(country_lookup().items()) for x in pair])
-    key = F.upper(F.regexp_replace(blank_to_null(column), r"[.\s]+", " "))
+    # "U.K." and "U.S.A." are UK and USA: dots go, runs of spaces become one
+    key = F.upper(F.regexp_replace(F.regexp_replace(blank_to_null(column), r"\.", ""), r"\s+", " "))
     return F.try_element_at(mapping, F.trim(key))
 
 
 PHONE_CHECKED = T.StructType([T.StructField("e164", T.StringType()), T.StructField("reason", T.StringType())])
 
 
-def _checked_phones(values: pd.Series, region: str) -> pd.DataFrame:
-    checked = [phone_check(text, region) for text in values]
+def _checked_phones(values: pd.Series, regions: pd.Series, default_region: str) -> pd.DataFrame:
+    checked = [phone_check(text, region if isinstance(region, str) else default_region)
+               for text, region in zip(values, regions, strict=True)]
     return pd.DataFrame(checked, columns=PHONE_CHECKED.fieldNames(), index=values.index, dtype=object)
 
 
 @cache
-def _phone_udf(region: str) -> Callable[[Column], Column]:
+def _phone_udf(default_region: str) -> Callable[[Column, Column], Column]:
     @F.pandas_udf(PHONE_CHECKED)
-    def check_phones(values: pd.Series) -> pd.DataFrame:
-        return _checked_phones(values, region)
+    def check_phones(values: pd.Series, regions: pd.Series) -> pd.DataFrame:
+        return _checked_phones(values, regions, default_region)
 
     return check_phones
 
 
-def _phone_checked(column: Column, default_region: str) -> Column:
-    """struct<e164, reason> of schemas/formats.phone_check, one UDF call for both."""
-    return _phone_udf(default_region.upper())(blank_to_null(column))
+def _phone_checked(column: Column, default_region: str, region: Column | None = None) -> Column:
+    """struct<e164, reason> of schemas/formats.phone_check, one UDF call for both.
+
+    A number without +code is read as a number of `region` (the record's own ISO country, when the
+    source maps one), else of default_region: an Irish 087 number in a GB workspace is Irish.
+    """
+    regions = region if region is not None else F.lit(None).cast("string")
+    return _phone_udf(default_region.upper())(blank_to_null(column), regions)
 
 
-def phone(column: Column, default_region: str = "US") -> Column:
-    """E.164 (+447700900123); numbers without +code are read as numbers of default_region; null if not valid."""
-    return _phone_checked(column, default_region)["e164"]
+def phone(column: Column, default_region: str = "US", region: Column | None = None) -> Column:
+    """E.164 (+447700900123); numbers without +code are read as the record's region, else default_region; null if not valid."""
+    return _phone_checked(column, default_region, region)["e164"]
 
 
 @dataclass(frozen=True)
@@ -137,15 +144,19 @@ def _unless_lost(column: Column, value: Column, reason: str) -> Checked:
     return Checked(value, F.when(lost, F.lit(reason)))
 
 
-def checked(kind: Normalizer | None, default_region: str = "US") -> Callable[[Column], Checked]:
-    """The normaliser of a kind with its issue: email, phone and country can fail; the others never do."""
+def checked(kind: Normalizer | None, default_region: str = "US",
+            region: Column | None = None) -> Callable[[Column], Checked]:
+    """The normaliser of a kind with its issue: email, phone and country can fail; the others never do.
+
+    `region` is the record's ISO country (phones without +code are read as its numbers), or None.
+    """
     if kind == "email":
         return lambda c: _unless_lost(c, email(c), NOT_AN_EMAIL)
     if kind == "country":
         return lambda c: _unless_lost(c, country(c), UNKNOWN_COUNTRY)
     if kind == "phone":
         def check_phone(c: Column) -> Checked:
-            result = _phone_checked(c, default_region)
+            result = _phone_checked(c, default_region, region)
             return Checked(result["e164"], result["reason"])
 
         return check_phone

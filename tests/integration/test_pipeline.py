@@ -21,7 +21,12 @@ pytestmark = pytest.mark.integration
 def test_first_run_succeeds_and_writes_every_layer(example):
     first, snapshot = example.first, example.snapshot
     assert isinstance(first, RunSummary) and first.success, first.render()
-    assert not first.checks_failed, first.checks_failed
+    # The one warning the example may raise: values silver could not normalise (support cases' phones
+    # written without +code, with no country on the case to read them by), exactly where _issues holds some.
+    traced = {name for name, path in delta_tables(example.env.lake_root).items() if name.startswith("silver/")
+              and deltalake.DeltaTable(str(path)).to_pandas(columns=["_issues"])["_issues"].notna().any()}
+    assert sorted(first.checks_failed) == sorted(f"{name}: quality_warnings" for name in traced)
+    assert traced <= {"silver/support_case"}, traced  # every other source carries its records' country
     layers = {name.split("/")[0] for name in snapshot}
     assert layers == {"bronze", "quarantine", "silver", "gold", "meta"}
 

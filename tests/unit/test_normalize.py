@@ -43,9 +43,9 @@ def test_name(spark):
 
 
 def test_country_codes_names_and_aliases(spark):
-    values = ["United Kingdom", "uk", "GBR", "gb", "Deutschland", "France", "Atlantis", None]
+    values = ["United Kingdom", "uk", "GBR", "gb", "Deutschland", "France", "Atlantis", None, "U.K.", "U.S.A."]
     expected = [
-        "GB", "GB", "GB", "GB", "DE", pycountry.countries.lookup("France").alpha_2, None, None,
+        "GB", "GB", "GB", "GB", "DE", pycountry.countries.lookup("France").alpha_2, None, None, "GB", "US",
     ]
     assert apply(spark, normalize.country, values) == expected
 
@@ -75,6 +75,22 @@ def test_a_phone_too_short_for_its_region_or_not_valid_is_null_not_a_fake_e164(s
     assert not phonenumbers.is_valid_number(phonenumbers.parse(invalid, "GB"))
     assert apply(spark, lambda c: normalize.phone(c, "US"), [short, "212 555 0123"]) == [None, "+12125550123"]
     assert apply(spark, lambda c: normalize.phone(c, "GB"), [invalid]) == [None]
+
+
+def test_a_phone_without_its_code_is_read_as_a_number_of_the_records_country(spark):
+    """An Irish, German or Dutch number written nationally is theirs, not the workspace default's (GB)."""
+    rows = [("087 235 1704", "IE"), ("0163-32137853", "DE"), ("06-37870931", "NL"), ("07911 123456", None),
+            ("1-223-442-7778", "US"), ("+44 7911 123456", "IE")]
+    df = spark.createDataFrame(rows, "value string, region string")
+    out = normalize.checked("phone", "GB", F.col("region"))(F.col("value"))
+    got = [(r[0], r[1]) for r in df.select(out.value, out.issue).collect()]
+    expected = []
+    for raw, region in rows:
+        parsed = phonenumbers.parse(raw, region or "GB")
+        assert phonenumbers.is_valid_number(parsed), raw
+        expected.append((phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None))
+    assert got == expected
+    assert [formats.phone_check(raw, "GB")[0] for raw, _ in rows[:3]] == [None, None, None]  # read as GB: lost
 
 
 def test_each_phone_that_cannot_be_normalised_gets_its_reason(spark):

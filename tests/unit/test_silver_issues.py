@@ -28,6 +28,7 @@ CONTACTS = """id,First Name,last,email,phone,dob,country
 4,Dov,Ray, Dov@Example.COM ,,,France
 5,Eli,Sol,x@y,+44 1234,,XX
 6,Fay,Tan,  ,+44 20 7946 0018,,  
+7,Gus,Vik,gus@example.ie,087 235 1704,,Ireland
 """
 EXPECTED = {  # record -> (attribute, reason), in mapping order; rows not named have no issue
     "contacts:2": [("email", formats.NOT_AN_EMAIL), ("phone", formats.PHONE_TOO_SHORT),
@@ -73,6 +74,7 @@ def test_valid_and_blank_values_are_as_before(built):
         "dov@example.com", None, "FR")
     assert (rows["contacts:6"].email, rows["contacts:6"].phone, rows["contacts:6"].country) == (
         None, "+442079460018", None)  # blank in, null out, no reason
+    assert (rows["contacts:7"].phone, rows["contacts:7"].country) == ("+353872351704", "IE")  # its own country's
     assert rows["members:M1"].email == "alice.smith@example.com" and rows["members:M1"]["_issues"] is None
 
 
@@ -82,9 +84,15 @@ def _recount(spark, lake) -> Counter:
     def blank(v):
         return v is None or not str(v).strip()
 
-    def bad_phone(v):
+    def region(country):  # the record's own country, else the workspace default
         try:
-            number = phonenumbers.parse(v, "GB")
+            return pycountry.countries.lookup(country.strip()).alpha_2
+        except (LookupError, AttributeError):
+            return "GB"
+
+    def bad_phone(v, country):
+        try:
+            number = phonenumbers.parse(v, region(country))
         except phonenumbers.NumberParseException:
             return True
         possible = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
@@ -98,12 +106,15 @@ def _recount(spark, lake) -> Counter:
         return False
 
     counts: Counter = Counter()
-    checks = {"email": lambda v: formats.normal_email(v) is None, "phone": bad_phone, "country": bad_country}
+    checks = {"email": lambda v: formats.normal_email(v) is None, "country": bad_country}
     for source, attributes in (("contacts", ("email", "phone", "country")), ("members", ("email",))):
         bronze = spark.read.format("delta").load(lake.bronze(source)).toPandas()
         for attribute in attributes:
-            present = bronze[attribute][~bronze[attribute].map(blank)]
-            counts[attribute] += int(present.map(checks[attribute]).sum())
+            present = bronze[~bronze[attribute].map(blank)]
+            if attribute == "phone":
+                counts[attribute] += int(sum(bad_phone(v, c) for v, c in zip(present.phone, present.country)))
+            else:
+                counts[attribute] += int(present[attribute].map(checks[attribute]).sum())
     return counts
 
 
