@@ -169,7 +169,17 @@ def test_kpi_range_checks_ran_and_passed_and_plots_are_in_metadata(example):
     kpis = instance.get_latest_materialization_event(dg.AssetKey(["gold", "kpis_customer"]))
     assert sizes.asset_materialization.metadata["sizes_over_time"].value.startswith("![segment sizes over time](data:image/png;base64,")
     assert overlap.asset_materialization.metadata["overlap"].value.startswith("![segment overlap")
+    # the first run computes every KPI; the second, on the same inputs, finds nothing to do
+    assert [kpi_mode(example, run.run_id) for run in (example.first, example.second)] == ["full", "unchanged"]
     assert kpis.asset_materialization.metadata["mode"].value in ("full", "incremental", "unchanged")
+
+
+def kpi_mode(example, run_id: str) -> str:
+    """The mode gold/kpis_customer's materialisation of that run recorded."""
+    [mode] = [event.dagster_event.event_specific_data.materialization.metadata["mode"].value
+              for event in example.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+              if event.dagster_event.asset_key == dg.AssetKey(["gold", "kpis_customer"])]
+    return mode
 
 
 def test_segments_of_the_example_follow_their_rules(example):

@@ -62,15 +62,19 @@ def test_customer_ids_of_silver_match_ground_truth_records(example):
 
 
 def test_gold_measures_equal_a_pandas_recomputation(example):
+    """Every customer record has its row, and every row its record's purchases (none: zero), not just the linked."""
     env = example.env
     lake = Path(env.lake_root)
     purchases = deltalake.DeltaTable(str(lake / "silver" / "purchase")).to_pandas()
+    customers = deltalake.DeltaTable(str(lake / "silver" / "customer")).to_pandas()["record_id"]
     gold = deltalake.DeltaTable(str(lake / "gold" / "customer_measures")).to_pandas().set_index("record_id")
     expected = purchases.groupby("customer_record_id")["amount"].agg(["size", "sum"])
-    linked = expected.index.intersection(gold.index)
-    assert len(linked) > 0
-    assert (gold.loc[linked, "order_count"] == expected.loc[linked, "size"]).all()
-    assert (gold.loc[linked, "total_spend"] - expected.loc[linked, "sum"].round(2)).abs().max() < 1e-6
+    assert gold.index.is_unique and set(gold.index) == set(customers)
+    assert set(expected.index) <= set(gold.index)  # no purchase points at a record gold does not have
+    expected = expected.reindex(gold.index, fill_value=0)
+    assert (gold["order_count"] == expected["size"]).all()
+    assert (gold["total_spend"] - expected["sum"].round(2)).abs().max() < 1e-6
+    assert (expected["size"] > 0).sum() > 0 and (expected["size"] == 0).sum() > 0  # both kinds are there
 
 
 def test_every_table_is_readable_by_delta_rs_at_reader_protocol_1(example):

@@ -65,8 +65,14 @@ def test_the_run_has_metrics_plots_profile_and_a_registered_model_with_signature
     for metric in ("auc", "pr_auc", "log_loss", "lift_top_decile", "calibration_error", "brier",
                    "baseline_auc", "improvement_over_baseline"):
         assert metric in run.data.metrics, metric
-    assert 0.0 <= run.data.metrics["auc"] <= 1.0
-    assert run.data.tags["insights.grade"] in {"A", "B", "C"}
+    auc, baseline = run.data.metrics["auc"], run.data.metrics["baseline_auc"]
+    assert 0.5 < auc <= 1.0 and auc > baseline  # it found the signal, and more than the recency rule
+    # the grade as docs/workspace.md defines it: the share of the baseline's 1 - AUC the model removes
+    grading = load_workspace(example.env.workspace_dir).predictions.predictions[PREDICTION].grading
+    improvement = (auc - baseline) / (1 - baseline)
+    assert run.data.metrics["improvement_over_baseline"] == pytest.approx(improvement)
+    letter = "A" if improvement >= grading.a else "B" if improvement >= grading.b else "C"
+    assert run.data.tags["insights.grade"] == letter
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"feature_importance.csv", "training_profile.csv", "training_profile.md", "candidates.json"} <= artifacts
