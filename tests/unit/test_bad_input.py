@@ -6,7 +6,6 @@ source and checks what landed, what was quarantined and why, against the file it
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,29 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.bronze import land_source
 from jobs.conform import SourceError
 from jobs.silver import build_silver
 from schemas.loader import load_workspace
+from tests.unit.bad_input_world import land, table, ws  # noqa: F401 (ws: a fixture)
 
-BAD_INPUT = Path(__file__).resolve().parents[1] / "data" / "bad_input"
 MALFORMED_CSV = "malformed CSV row (wrong number of fields or broken quoting)"
-
-
-@pytest.fixture()
-def ws(tmp_path):
-    target = tmp_path / "bad_input"
-    shutil.copytree(BAD_INPUT, target)
-    return load_workspace(target)
-
-
-def land(spark, ws, lake, name):
-    source = ws.sources[name]
-    return land_source(spark, name, source, ws.model, ws.source_location(name), lake, region="GB")
-
-
-def table(spark, path) -> pd.DataFrame:
-    return spark.read.format("delta").load(path).toPandas()
 
 
 def reasons_by_key(spark, lake, name, key="id") -> dict[str, str]:

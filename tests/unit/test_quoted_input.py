@@ -11,34 +11,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 from pathlib import Path
 
-import pandas as pd
-import pytest
-
-from jobs.bronze import land_source
 from jobs.silver import build_silver
 from schemas.loader import load_workspace
+from tests.unit.bad_input_world import land, table, ws  # noqa: F401 (ws: a fixture)
 
-BAD_INPUT = Path(__file__).resolve().parents[1] / "data" / "bad_input"
 LINE = re.compile(r".*?(?:\r\n|\n|\r)|.+$", re.S)  # a physical line with its ending
 csv.field_size_limit(1 << 24)  # the csv module refuses fields over 128 KiB by default
-
-
-@pytest.fixture()
-def ws(tmp_path):
-    target = tmp_path / "bad_input"
-    shutil.copytree(BAD_INPUT, target)
-    return load_workspace(target)
-
-
-def land(spark, ws, lake, name):
-    return land_source(spark, name, ws.sources[name], ws.model, ws.source_location(name), lake, region="GB")
-
-
-def table(spark, path) -> pd.DataFrame:
-    return spark.read.format("delta").load(path).toPandas()
 
 
 def csv_records(path: Path) -> tuple[list[str], list[tuple[list[str], str]]]:
