@@ -6,8 +6,9 @@ metadata (`validation_key`): the table's path, its newest commit (version and wh
 commit was written, so a table rebuilt from scratch is not mistaken for the old one), the
 newest commits of the tables its queries read, and the suite itself. When the last completed
 evaluations of the check passed with the same key, the check reports that pass again
-(`reused_from_run` names the run that validated). Suites with clock-relative bounds
-("now+1d") depend on when they run and are always validated; so is anything that failed.
+(`reused_from_run` names the run that validated). Expectations that read the clock ("now+1d",
+SQL with current_timestamp()) depend on when they run: they are left out of the key and
+validated again on every run (`clock_part`), alone; anything that failed is validated whole.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from jobs.delta import latest_commit
 
 VALIDATION_KEY = "validation_key"
 REUSED_FROM = "reused_from_run"
+CLOCK_REVALIDATED = "clock_expectations_revalidated"
 _COMPLETED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
 
@@ -36,17 +38,23 @@ class Reusable:
     run_id: str
 
 
+def clock_part(suite: TableSuite) -> TableSuite | None:
+    """The suite's expectations that read the clock (validated on every run), None if it has none."""
+    clock = [e for e in suite.expectations if e.needs_clock]
+    return suite.model_copy(update={"expectations": clock}) if clock else None
+
+
 def validation_key(spark: SparkSession, path: str, suite: TableSuite, reads: list[str]) -> str | None:
-    """What the validation's outcome depends on, hashed; None when it also depends on the clock."""
-    if any(e.needs_clock for e in suite.expectations):
-        return None
+    """What the outcome of the suite's expectations that do not read the clock depends on, hashed;
+    None when the table has no commit."""
+    timeless = [e for e in suite.expectations if not e.needs_clock]
     commits = {p: latest_commit(spark, p) for p in [path, *reads]}
     if commits[path] is None:
         return None
     return definition_hash({
         "path": path,
         "commits": {p: (c.version, c.written_at_ms) if c else None for p, c in commits.items()},
-        "suite": suite.model_dump(mode="json"),
+        "suite": suite.model_copy(update={"expectations": timeless}).model_dump(mode="json"),
     })
 
 
@@ -82,7 +90,10 @@ def previous_pass(context: dg.AssetCheckExecutionContext, spark: SparkSession, p
     return key, last
 
 
-def reused(check: dg.AssetCheckKey, last: Reusable) -> dg.AssetCheckResult:
-    """The pass reported again, saying which run validated it."""
+def reused(check: dg.AssetCheckKey, last: Reusable, revalidated: int = 0) -> dg.AssetCheckResult:
+    """The pass reported again, saying which run validated it (and how many clock-reading
+    expectations this run validated again, and passed)."""
     metadata = dict(last.metadata[check.name]) | {REUSED_FROM: dg.MetadataValue.text(last.run_id)}
+    if revalidated:
+        metadata[CLOCK_REVALIDATED] = dg.MetadataValue.int(revalidated)
     return dg.AssetCheckResult(check_name=check.name, asset_key=check.asset_key, passed=True, metadata=metadata)
