@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -54,3 +54,13 @@ def record_batch(
     ]
     log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
     append(log, lake.meta(INGEST_LOG), once=(f"ingest:{name}", batch_id))
+
+
+def last_landed_at(spark: SparkSession, lake: Lake, name: str) -> datetime | None:
+    """When the source last landed a batch (None if never): its last good landing, since a
+    batch that fails writes nothing here. Read as epoch seconds, so no session time zone shifts it."""
+    log = read_table(spark, lake.meta(INGEST_LOG))
+    if log is None:
+        return None
+    seconds = log.where(F.col("source") == name).agg(F.unix_timestamp(F.max("landed_at"))).first()[0]
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
