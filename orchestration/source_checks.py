@@ -25,7 +25,7 @@ import dagster as dg
 
 from jobs.ingest_log import last_landed_at
 from orchestration.assets.common import asset_key
-from orchestration.resources import LakeResource, SparkResource
+from orchestration.resources import LakeResource
 from schemas.tables import BRONZE
 from schemas.workspace import Workspace
 
@@ -69,8 +69,8 @@ def _freshness_check(name: str, stale_after_hours: float) -> dg.AssetChecksDefin
         asset=asset_key(BRONZE, name), name=FRESHNESS, blocking=False,
         description=f"hours since {name}'s last good landing; warns past {stale_after_hours:g} h",
     )
-    def check(spark: SparkResource, lake: LakeResource) -> dg.AssetCheckResult:
-        landed_at = last_landed_at(spark.session(), lake.lake, name)
+    def check(lake: LakeResource) -> dg.AssetCheckResult:
+        landed_at = last_landed_at(lake.lake, name)
         return freshness_result(landed_at, stale_after_hours, datetime.now(UTC))
 
     return check

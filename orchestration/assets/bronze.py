@@ -71,7 +71,7 @@ def _bronze_asset(workspace: Workspace, name: str) -> dg.AssetsDefinition:
         reasons = "\n".join(f"| {r} | {n} |" for r, n in sorted(result.quarantine_reasons.items()))
         yield dg.MaterializeResult(
             asset_key=bronze_key,
-            metadata=landing | last_updated(last_landed_at(session, paths, name)) | table_metadata(paths.bronze(name)),
+            metadata=landing | last_updated(last_landed_at(paths, name)) | table_metadata(paths.bronze(name)),
         )
         yield dg.MaterializeResult(
             asset_key=quarantine_key,
