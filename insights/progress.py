@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from insights.run import root_cause
+from orchestration.source_checks import LANDING
 
 Kind = dg.DagsterEventType
 
@@ -25,6 +26,7 @@ class RunState:
     done: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)
+    sources_failed: set[str] = field(default_factory=set)
     running: dict[str, str] = field(default_factory=dict)
     step_assets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     step_checks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -56,14 +58,25 @@ class RunState:
             self.failed.update(set(self.step_assets.get(step, [])) - self.done)
             error = event.event_specific_data.error if event.event_specific_data else None
             return f"FAILED {self.label(step)}: {root_cause(error) if error else 'see the log'}"
+        elif kind == Kind.ASSET_CHECK_EVALUATION:
+            return self._check(event.event_specific_data)
         elif kind == Kind.STEP_SKIPPED and step:
             self.skipped.update(self.step_assets.get(step, []))
             return f"skipped {self.label(step)} (an upstream step failed or a quality gate blocked it)"
         return None
 
+    def _check(self, evaluation) -> str | None:
+        """A source whose landing failed (its step did not: silver still runs), said when it happens."""
+        if evaluation.check_name != LANDING or evaluation.passed:
+            return None
+        source = evaluation.asset_key.path[-1]
+        self.sources_failed.add(source)
+        return f"FAILED source {source} (silver keeps its last good bronze): {evaluation.description}"
+
     def status(self) -> str:
         """Counts beyond done/total, and what is running now."""
-        extra = [f"{len(s)} {word}" for s, word in [(self.failed, "failed"), (self.skipped, "skipped")] if s]
+        counts = [(self.failed, "failed"), (self.skipped, "skipped"), (self.sources_failed, "source(s) failed")]
+        extra = [f"{len(s)} {word}" for s, word in counts if s]
         now = "; ".join(self.running.values())
         return "  ".join([*extra, now] if now else extra)
 

@@ -13,6 +13,7 @@ import dagster as dg
 
 from insights.selection import Selection, resolve_selection
 from orchestration.build import build_definitions
+from orchestration.source_checks import LANDING
 from schemas.environment import Environment
 
 # Dagster's console format, so the file reads like the console did
@@ -39,10 +40,12 @@ class RunSummary:
     failures: dict[str, str] = field(default_factory=dict)
     checks_failed: list[str] = field(default_factory=list)
     log_file: str | None = None
+    # source -> why nothing landed (file and column); silver was built from its last good bronze
+    sources_failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.sources_failed
 
     def render(self) -> str:
         width = max((len(t.key) for t in self.tables), default=10)
@@ -59,6 +62,8 @@ class RunSummary:
         )
         for step, message in self.failures.items():
             lines.append(f"FAILED {step}: {message}")
+        for source, message in self.sources_failed.items():
+            lines.append(f"FAILED source {source} (nothing landed; silver kept its last good bronze): {message}")
         for check in self.checks_failed:
             lines.append(f"check failed: {check}")
         if self.log_file:
@@ -156,12 +161,14 @@ def _summarise(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) 
         for event in result.all_events
         if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
     }
-    checks_failed = [
-        f"{'/'.join(c.asset_key.path)}: {c.check_name}"
-        for c in result.get_asset_check_evaluations()
-        if not c.passed
-    ]
-    return RunSummary(result.run_id, 0.0, tables, failures, checks_failed)
+    evaluations = result.get_asset_check_evaluations()
+    checks_failed = [f"{'/'.join(c.asset_key.path)}: {c.check_name}" for c in evaluations if not c.passed]
+    sources_failed = {
+        c.asset_key.path[-1]: c.description or "see the landing check"
+        for c in evaluations
+        if c.check_name == LANDING and not c.passed
+    }
+    return RunSummary(result.run_id, 0.0, tables, failures, checks_failed, sources_failed=sources_failed)
 
 
 def _rows(metadata: dict) -> int | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+import pyarrow.compute as pc
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.delta import read_table
+from jobs.delta_rs import open_delta
 from jobs.files import SourceFile
 from jobs.writes import append
 from schemas.catalog import INGEST_LOG as TABLE
@@ -54,3 +56,15 @@ def record_batch(
     ]
     log = spark.createDataFrame(rows, INGEST_LOG_SCHEMA)
     append(log, lake.meta(INGEST_LOG), once=(f"ingest:{name}", batch_id))
+
+
+def last_landed_at(lake: Lake, name: str) -> datetime | None:
+    """When the source last landed a batch (None if never): its last good landing, since a batch
+    that fails writes nothing here. Read with delta-rs: no Spark job for a check or metadata."""
+    table = open_delta(lake.meta(INGEST_LOG))
+    if table is None:
+        return None
+    rows = table.to_pyarrow_dataset().to_table(columns=["landed_at"], filter=pc.field("source") == name)
+    last = pc.max(rows.column("landed_at")).as_py()
+    # a Delta timestamp is UTC by the protocol, whether or not the reader attaches the zone
+    return None if last is None else last.replace(tzinfo=UTC) if last.tzinfo is None else last.astimezone(UTC)

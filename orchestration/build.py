@@ -23,6 +23,7 @@ from orchestration.identity_checks import identity_checks
 from orchestration.assets.activity import activity_assets
 from orchestration.maintenance import vacuum_schedules
 from orchestration.resources import environment_resources
+from orchestration.source_checks import source_freshness_checks
 from schemas.environment import Environment
 from schemas.workspace import Workspace
 
@@ -41,6 +42,7 @@ ASSET_FACTORIES: list[Callable[[Workspace], list[dg.AssetsDefinition]]] = [
     export_assets,
 ]
 CHECK_FACTORIES: list[Callable[[Workspace], list[dg.AssetChecksDefinition]]] = [
+    source_freshness_checks,
     silver_checks,
     gold_checks,
     identity_checks,

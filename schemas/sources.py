@@ -149,6 +149,10 @@ class Source(Strict):
         default_factory=dict, description="interactions: role -> how a row points at the profile"
     )
     priority: int = Field(default=100, description="lower wins when sources disagree")
+    stale_after_hours: float = Field(
+        default=36, gt=0, description="the freshness check of bronze/<source> warns when the "
+        "source's last good landing is older than this (a daily source a day late)"
+    )
     schema_drift: SchemaDrift = Field(
         default_factory=SchemaDrift,
         description="policy for new, missing and retyped columns (`evolve`/`fail` is short for "

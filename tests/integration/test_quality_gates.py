@@ -1,5 +1,6 @@
 """In one Dagster run of the mini workspace: a broken silver table stops its gold asset, and a
-source missing a required column fails alone while the other sources still materialise."""
+source missing a required column fails alone (its landing check) while silver, the other sources
+and everything downstream still materialise."""
 
 from __future__ import annotations
 
@@ -126,7 +127,17 @@ def test_referential_check_waits_for_its_profile_table(gated_run):
 def test_source_missing_a_required_column_fails_alone(gated_run):
     summary, instance = gated_run
     done = _materialized(instance, summary.run_id)
-    [(step, message)] = [(s, m) for s, m in summary.failures.items() if "visits" in s]
-    assert "SourceError" in message and "['at']" in message and "visits_1.jsonl" in message
+    assert not [s for s in summary.failures if "visits" in s]  # its step did not fail: silver/visit ran
+    message = summary.sources_failed["visits"]
+    assert message.startswith("source 'visits': required column(s) ['at'] missing in") and "visits_1.jsonl" in message
+    assert not summary.success and "FAILED source visits" in summary.render()
+    landing = _check(instance, summary.run_id, "bronze/visits", "landing")
+    assert not landing.passed and landing.severity == dg.AssetCheckSeverity.ERROR
+    assert landing.description == message
     assert {"bronze/contacts", "bronze/members", "bronze/orders"} <= done
-    assert "bronze/visits" not in done and "silver/visit" not in done
+    # visits never landed: its bronze is reported as it is (no table), and silver/visit is built
+    # from its last good bronze, which is nothing: an empty table
+    assert {"bronze/visits", "silver/visit"} <= done
+    assert list(summary.sources_failed) == ["visits"]
+    fresh = _check(instance, summary.run_id, "bronze/visits", "freshness")
+    assert not fresh.passed and fresh.description.startswith("never landed")

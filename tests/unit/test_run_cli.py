@@ -116,7 +116,7 @@ def test_a_run_shows_progress_to_the_total_and_keeps_dagsters_log_in_a_file(spar
     assert "2/2" in screen.getvalue() and "[   " not in screen.getvalue()
 
 
-def test_a_failing_step_is_said_as_it_happens_and_the_others_still_run(spark, tmp_path, monkeypatch):
+def test_a_failing_source_is_said_as_it_happens_and_the_run_exits_1_naming_it(spark, tmp_path, monkeypatch):
     shutil.copytree(MINI, tmp_path / "mini")
     orders = tmp_path / "mini" / "data" / "orders" / "orders_1.jsonl"
     orders.write_text(orders.read_text().replace('"order_id"', '"order_no"'))  # a required column gone
@@ -124,10 +124,11 @@ def test_a_failing_step_is_said_as_it_happens_and_the_others_still_run(spark, tm
     assert result.exit_code == 1, result.output
     progress = _progress(result.output)
     failed = [line for line in progress if "FAILED" in line]
-    assert len(failed) == 1 and failed[0].startswith("2/4 assets  FAILED bronze/orders, quarantine/orders: ")
+    assert len(failed) == 1 and " FAILED source orders (silver keeps its last good bronze): " in failed[0]
     assert "required column(s) ['order_id'] missing in" in failed[0] and "orders_1.jsonl" in failed[0]
-    assert progress[-1] == failed[0]  # contacts ran first and were written: 2 of 4
+    assert progress[-1].startswith("4/4 assets")  # its step did not fail: bronze/orders is reported as it is
     assert len(DeltaTable(str(tmp_path / "lake" / "bronze" / "contacts")).to_pandas()) > 0
     assert not (tmp_path / "lake" / "bronze" / "orders").exists()
-    assert re.search(r"^FAILED bronze_orders: .*required column", result.output, re.M)
-    assert " - ERROR - " in log_file.read_text() and "STEP_FAILURE" in log_file.read_text()
+    assert re.search(r"^FAILED source orders \(nothing landed; .*required column", result.output, re.M)
+    log = log_file.read_text()
+    assert " - ERROR - " in log and "orders: nothing landed" in log and "STEP_FAILURE" not in log
