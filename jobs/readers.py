@@ -103,8 +103,9 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
     scalar or repeats a key is one quarantined record: never several rows, none, or a failed source.
     """
     options = _reader_options(source, JSON_DEFAULTS)
-    if options.get("encoding", "utf-8").lower() not in UTF8:
-        return _read_json_files(spark, options, files)  # (Spark's text reader knows UTF-8 only)
+    given = {key.lower(): str(value).lower() for key, value in options.items()}
+    if given.get("encoding", "utf-8") not in UTF8 or given.get("multiline") == "true":
+        return _read_json_files(spark, options, files)  # (Spark's text reader knows UTF-8 and lines only)
     lines = (
         spark.read.options(**{k: v for k, v in options.items() if k.lower() == "linesep"}).text(files)
         .where(F.btrim("value", F.lit(" \t")) != "")
@@ -204,8 +205,9 @@ def _json_schema(spark: SparkSession, options: dict[str, str], files: list[str],
 
 
 def _read_json_files(spark: SparkSession, options: dict[str, str], files: list[str]) -> DataFrame | None:
-    """JSON lines in another encoding, read by Spark's JSON source (which splits lines itself)."""
-    options.setdefault("lineSep", "\n")  # Spark needs it to split lines in other encodings
+    """JSON in another encoding or multiLine (a document per file), read by Spark's JSON source."""
+    if options.get("encoding", "utf-8").lower() not in UTF8:
+        options.setdefault("lineSep", "\n")  # Spark needs it to split lines in other encodings
     df = (
         spark.read.options(**options)
         .option("mode", "PERMISSIVE")

@@ -48,8 +48,9 @@ comma) or whose object names a key twice (also inside a nested object, and up to
 Spark's and Delta's columns ignore case) is one quarantined record with its text and the reason;
 the other lines land. (A key repeated inside objects in an array fails the source, naming the
 array.) Text after a line's complete object is not checked: `{"id": "1"} junk` lands as
-`{"id": "1"}`. In another encoding than UTF-8 (`options: {encoding: ...}`) lines are split by
-Spark's JSON reader, which does not quarantine arrays and repeated keys this way. Long values (tested up to 3 MB in one field) land whole in both formats; note
+`{"id": "1"}`. In another encoding than UTF-8 (`options: {encoding: ...}`), or with
+`multiLine: true` (one JSON document per file), Spark's JSON reader reads the files as it does,
+without these checks. Long values (tested up to 3 MB in one field) land whole in both formats; note
 that an unclosed quote early in a large CSV file makes one quarantine record of its whole rest."""
 
 

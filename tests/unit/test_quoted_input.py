@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from jobs.bronze import land_source
 from tests.unit.bad_input_world import (  # noqa: F401 (ws: a fixture)
     build_silver_of,
     closes_every_quote,
@@ -143,3 +144,13 @@ def test_json_lines_that_repeat_a_key_or_are_no_object_are_one_quarantined_recor
     assert quarantine[broken[0]].startswith(repeated % "id") and quarantine[broken[1]].startswith(repeated % "id")
     assert quarantine[broken[2]].startswith(repeated % "name.given")
     assert set(quarantine[broken[3:]]) == {"malformed JSON line"}
+
+
+def test_multiline_json_documents_are_still_read_by_spark_json_reader(spark, ws, lake):
+    folder = Path(ws.source_location("malformed_json"))
+    (folder / "customers.jsonl").write_text(json.dumps(
+        [{"id": "1", "first_name": "Ann", "email": "a@example.com"}, {"id": "2", "first_name": "Bob"}], indent=2))
+    source = ws.sources["malformed_json"].model_copy(update={"options": {"multiLine": True}})
+    result = land_source(spark, "malformed_json", source, ws.model, str(folder), lake, region="GB")
+    assert sorted(table(spark, lake.bronze("malformed_json"))["id"]) == ["1", "2"]
+    assert (result.rows_landed, result.rows_quarantined) == (2, 0)
