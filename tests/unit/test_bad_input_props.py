@@ -9,8 +9,9 @@ text (or its values, when it parsed but cannot be typed) and a reason; rows in =
 quarantine. Duplicate keys: bronze keeps every row, silver one per record, whose values are one of
 the rows' (README: "silver keeps one row per record"; which one, within a batch, is not promised).
 
-Bounded: few examples, each one landing (one CSV, one JSON file) and one silver build of both;
-the profile is derandomized so CI sees the same files every run. BAD_INPUT_PROFILE=bad-input-dev
+Bounded: two examples, each landing two CSV files and two JSON-lines files (one batch per
+source: keys repeat across files) and one silver build of both; the profile is derandomized so
+CI sees the same files every run. BAD_INPUT_PROFILE=bad-input-dev
 explores more (and shrinks a failure).
 """
 
@@ -23,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from deltalake import DeltaTable
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from schemas.tables import Lake
 from tests.unit.bad_input_files import csv_files, json_files
@@ -31,8 +33,9 @@ from tests.unit.bad_input_oracle import Expected, csv_expected, json_expected, s
 from tests.unit.bad_input_world import build_silver_of, copy_workspace, land
 
 SOURCES = {"malformed_csv": ("customers.csv", csv_expected), "malformed_json": ("customers.jsonl", json_expected)}
+FILES = 2  # per source and example, landed as one batch
 settings.register_profile(
-    "bad-input-ci", max_examples=3, deadline=None, derandomize=True, database=None,
+    "bad-input-ci", max_examples=2, deadline=None, derandomize=True, database=None,
     phases=(Phase.explicit, Phase.generate), print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
@@ -46,13 +49,16 @@ def short(value: object, width: int = 160) -> str:
     return text if len(text) <= width else f"{text[:width]}... ({len(text)} chars)"
 
 
-def _write(ws, name: str, data: bytes) -> Path:
-    """The source's folder holding only this file."""
+def _write(ws, name: str, files: list[bytes]) -> list[Path]:
+    """The source's folder holding only these files."""
     folder = Path(ws.source_location(name))
     for old in folder.iterdir():
         old.unlink()
-    (file := folder / SOURCES[name][0]).write_bytes(data)
-    return file
+    stem, suffix = SOURCES[name][0].split(".")
+    written = [folder / f"{stem}_{i}.{suffix}" for i in range(len(files))]
+    for file, data in zip(written, files, strict=True):
+        file.write_bytes(data)
+    return written
 
 
 def _matches(row: dict, want: tuple[str, object, set[str]]) -> bool:
@@ -109,21 +115,34 @@ def check_silver(silver: list[dict], expected: dict[str, Expected]) -> None:
         assert row["_issues"] is None, f"{record_id}: {row['_issues']}"
 
 
+def check_file(file: Path, exp: Expected, bronze: list[dict], quarantine: list[dict]) -> None:
+    """One file's rows: valid ones in bronze, broken ones in quarantine, rows in = bronze + quarantine."""
+    mine = lambda table: [r for r in table if Path(r["_file"].removeprefix("file:")).name == file.name]  # noqa: E731
+    landed, held = mine(bronze), mine(quarantine)
+    check_bronze(landed, exp, file.name)
+    check_quarantine(held, exp, file.name)
+    assert len(landed) + len(held) == exp.records, file.name  # rows in = bronze + quarantine
+
+
 @settings(settings.get_profile(os.environ.get("BAD_INPUT_PROFILE", "bad-input-ci")))
-@given(csv_data=csv_files(), json_data=json_files())
+@given(csv_data=st.lists(csv_files(), min_size=FILES, max_size=FILES),
+       json_data=st.lists(json_files(), min_size=FILES, max_size=FILES))
 def test_generated_bad_input_lands_every_valid_row_once_and_quarantines_every_broken_one(spark, csv_data, json_data):
     with tempfile.TemporaryDirectory(prefix="bad-input-props-") as folder:
         ws = copy_workspace(Path(folder) / "bad_input")
         lake = Lake(str(Path(folder) / "lake"))
         expected = {}
-        for name, data in (("malformed_csv", csv_data), ("malformed_json", json_data)):
-            file = _write(ws, name, data)
-            expected[name] = exp = SOURCES[name][1](file)
-            result = land(spark, ws, lake, name)
+        for name, files in (("malformed_csv", csv_data), ("malformed_json", json_data)):
+            written = _write(ws, name, files)
+            per_file = {file: SOURCES[name][1](file) for file in written}
+            result = land(spark, ws, lake, name)  # the source's files in one batch
             bronze, quarantine = rows(lake.bronze(name)), rows(lake.quarantine(name))
-            check_bronze(bronze, exp, name)
-            check_quarantine(quarantine, exp, name)
-            assert len(bronze) + len(quarantine) == exp.records, name  # rows in = bronze + quarantine
+            for file, exp in per_file.items():
+                check_file(file, exp, bronze, quarantine)
+            expected[name] = exp = Expected([r for e in per_file.values() for r in e.good],
+                                            [b for e in per_file.values() for b in e.broken],
+                                            sum(e.records for e in per_file.values()))
+            assert len(bronze) + len(quarantine) == exp.records, name
             assert (result.rows_landed, result.rows_quarantined) == (len(exp.good), len(exp.broken)), name
-        build_silver_of(spark, ws, lake, *SOURCES)
+        build_silver_of(spark, ws, lake, *SOURCES)  # keys repeat across a source's files: one row per record
         check_silver(rows(lake.silver("customer")), expected)
