@@ -99,8 +99,9 @@ REPEATED_KEY = "malformed JSON line: key(s) %s appear more than once in the obje
 def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """JSON lines, one record per line, leaf values as text (nested structure kept), broken lines kept raw.
 
-    In UTF-8 each non-blank line is parsed on its own (from_json), so a line that is an array, a
-    scalar or repeats a key is one quarantined record: never several rows, none, or a failed source.
+    In UTF-8, when a line is an array or a scalar or repeats a key, each non-blank line is parsed on
+    its own (from_json), so such a line is one quarantined record: never several rows, none, or a
+    failed source. Otherwise (the usual case) Spark's JSON source reads the files.
     """
     options = _reader_options(source, JSON_DEFAULTS)
     given = {key.lower(): str(value).lower() for key, value in options.items()}
@@ -112,6 +113,10 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
         .select("value", F.col("_metadata.file_path").alias(FILE_COL))
     )
     lines = lines.withColumn(READ_PROBLEM_COL, _repeated_keys(F.col("value")))
+    if lines.where(F.col(READ_PROBLEM_COL).isNotNull() | ~F.col("value").rlike(r"^[ \t]*\{")).isEmpty():
+        # Every line one object without a repeated key: Spark's JSON source, which alone keeps a
+        # number's text as written (from_json would print 12345678901234567.89 as a double)
+        return _read_json_files(spark, options, files)
     schema = _json_schema(spark, options, files, lines)
     if schema is None:
         return None

@@ -47,7 +47,9 @@ is off unless the source's `options` turn it on; an unescaped control character;
 comma) or whose object names a key twice (also inside a nested object, and up to case, since
 Spark's and Delta's columns ignore case) is one quarantined record with its text and the reason;
 the other lines land. (A key repeated inside objects in an array fails the source, naming the
-array.) Text after a line's complete object is not checked: `{"id": "1"} junk` lands as
+array. A batch holding such a line is parsed line by line, where a decimal number lands as a
+double prints it: `1e3` as `1000.0`, 17 significant digits at most; other batches keep numbers as
+written.) Text after a line's complete object is not checked: `{"id": "1"} junk` lands as
 `{"id": "1"}`. In another encoding than UTF-8 (`options: {encoding: ...}`), or with
 `multiLine: true` (one JSON document per file), Spark's JSON reader reads the files as it does,
 without these checks. Long values (tested up to 3 MB in one field) land whole in both formats; note

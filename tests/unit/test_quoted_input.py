@@ -154,3 +154,11 @@ def test_multiline_json_documents_are_still_read_by_spark_json_reader(spark, ws,
     result = land_source(spark, "malformed_json", source, ws.model, str(folder), lake, region="GB")
     assert sorted(table(spark, lake.bronze("malformed_json"))["id"]) == ["1", "2"]
     assert (result.rows_landed, result.rows_quarantined) == (2, 0)
+
+
+def test_json_numbers_land_as_written(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"  # amount: a column no mapping reads
+    file.write_text('{"id": "1", "amount": 12345678901234567.89}\n{"id": "2", "amount": 1e3}\n{"id": "3", "amount": 10}\n')
+    land(spark, ws, lake, "malformed_json")
+    bronze = table(spark, lake.bronze("malformed_json")).set_index("id")["amount"].to_dict()
+    assert bronze == {"1": "12345678901234567.89", "2": "1e3", "3": "10"}  # not a double's 1.2345678901234568E16
