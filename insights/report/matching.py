@@ -9,6 +9,7 @@ import pandas as pd
 
 from insights.report.data import LakeReader
 from jobs.identity.quality import cluster_quality_pandas, truth_labels
+from schemas.match import match_profile
 from schemas.tables import CUSTOMER_ID, RECORD_ID
 from schemas.workspace import Workspace
 
@@ -61,7 +62,9 @@ def accuracy(workspace: Workspace, reader: LakeReader) -> tuple[Accuracy | None,
     missing = {RECORD_ID, entity} - set(labels.columns)
     if missing:
         raise ValueError(f"{path}: the labels need the columns {sorted(missing)} (it has {list(labels.columns)})")
-    metrics = cluster_quality_pandas(ids, labels.rename(columns={entity: "entity"}))
+    silver = reader.frame(f"silver/{match_profile(policy, workspace)}", columns=[RECORD_ID])  # what was resolved
+    given = silver[RECORD_ID] if silver is not None else None
+    metrics = cluster_quality_pandas(ids, labels.rename(columns={entity: "entity"}), given=given)
     return Accuracy(path, metrics), None
 
 

@@ -14,9 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.conform import SourceError
-from jobs.silver import build_silver
-from schemas.loader import load_workspace
-from tests.unit.bad_input_world import land, table, ws  # noqa: F401 (ws: a fixture)
+from tests.unit.bad_input_world import build_silver_of, land, table, ws  # noqa: F401 (ws: a fixture)
 
 MALFORMED_CSV = "malformed CSV row (wrong number of fields or broken quoting)"
 
@@ -141,9 +139,7 @@ def test_duplicate_keys_within_and_across_files_give_one_silver_row_per_record(s
     land(spark, ws, lake, "duplicate_keys")
     bronze = table(spark, lake.bronze("duplicate_keys"))
     assert len(bronze) == 6  # bronze keeps every row as it came
-    only = load_workspace(ws.root)  # silver of this source alone
-    only = type(only)(only.root, only.settings, only.model, {"duplicate_keys": only.sources["duplicate_keys"]})
-    build_silver(spark, only, "customer", lake)
+    build_silver_of(spark, ws, lake, "duplicate_keys")
     silver = table(spark, lake.silver("customer"))
     assert sorted(silver["record_id"]) == ["duplicate_keys:1", "duplicate_keys:2", "duplicate_keys:3"]
     assert silver["record_id"].is_unique

@@ -121,8 +121,11 @@ def test_quality_spark_equals_pandas(spark):
     records = [f"r{i}" for i in range(300)]
     truth = pd.DataFrame({"record_id": records, "entity": [str(rng.randint(0, 120)) for _ in records]})
     predicted = pd.DataFrame({"record_id": records, "customer_id": [str(rng.randint(0, 150)) for _ in records]})
-    got = cluster_quality(spark.createDataFrame(predicted), spark.createDataFrame(truth))
-    expected = cluster_quality_pandas(predicted, truth)
+    predicted = predicted[predicted.index % 13 != 0]  # records the tool lost: errors on both sides
+    given = pd.DataFrame({"record_id": records[5:]})
+    got = cluster_quality(spark.createDataFrame(predicted), spark.createDataFrame(truth), given=spark.createDataFrame(given))
+    expected = cluster_quality_pandas(predicted, truth, given=given["record_id"])
+    assert expected["records_lost"] == len([i for i in range(5, 300) if i % 13 == 0])
     for key, value in expected.items():
         assert got[key] == pytest.approx(value), key
 

@@ -8,39 +8,18 @@ quarantine, exactly.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 from pathlib import Path
 
-from jobs.silver import build_silver
-from schemas.loader import load_workspace
-from tests.unit.bad_input_world import land, table, ws  # noqa: F401 (ws: a fixture)
-
-LINE = re.compile(r".*?(?:\r\n|\n|\r)|.+$", re.S)  # a physical line with its ending
-csv.field_size_limit(1 << 24)  # the csv module refuses fields over 128 KiB by default
-
-
-def csv_records(path: Path) -> tuple[list[str], list[tuple[list[str], str]]]:
-    """The header and each record as Python's csv module reads it, with its raw text."""
-    lines = LINE.findall(path.read_bytes().decode("utf-8"))  # line endings as they are
-    reader, records, read = csv.reader(iter(lines)), [], 0
-    for fields in reader:
-        raw = "".join(lines[read:reader.line_num])
-        records.append((fields, re.sub(r"(\r\n|\n|\r)$", "", raw)))
-        read = reader.line_num
-    (header, _), *rows = records
-    return header, rows
-
-
-def closes_every_quote(path: Path) -> bool:
-    """Whether the file is RFC 4180 to its end (Python's strict mode: no unclosed quote)."""
-    try:
-        list(csv.reader(path.open(newline="", encoding="utf-8"), strict=True))
-    except csv.Error:
-        return False
-    return True
-
+from jobs.bronze import land_source
+from tests.unit.bad_input_world import (  # noqa: F401 (ws: a fixture)
+    build_silver_of,
+    closes_every_quote,
+    csv_records,
+    land,
+    table,
+    ws,
+)
 
 def check_against_python_csv(spark, lake, name: str, file: Path, result) -> tuple[list, list]:
     """Every good record's fields in bronze as csv reads them; broken ones whole in quarantine."""
@@ -73,9 +52,7 @@ def test_quoted_line_breaks_doubled_quotes_and_separators_land_as_rfc_4180_reads
     [row] = quarantined
     assert row["_raw"] == "4,di@example.com,04/05/1983,40,\"Di\nO'Hara\",extra"  # whole, both lines
     assert row["_reason"] == "malformed CSV row (wrong number of fields or broken quoting)"
-    only = load_workspace(ws.root)  # silver of this source alone
-    only = type(only)(only.root, only.settings, only.model, {"quoted_csv": only.sources["quoted_csv"]})
-    build_silver(spark, only, "customer", lake)
+    build_silver_of(spark, ws, lake, "quoted_csv")
     silver = table(spark, lake.silver("customer")).set_index("record_id")
     assert {k: v for k, v in silver["first_name"].items()} == {
         f"quoted_csv:{f[0]}": normalised_name(f[4]) for f in good
@@ -132,3 +109,56 @@ def test_json_lines_keep_escaped_line_breaks_and_long_strings_and_quarantine_spl
     assert sorted(quarantine["_raw"]) == sorted(broken) and len(broken) == 2  # both halves of 3, whole
     assert len(bronze) + len(quarantine) == len(lines)
     assert (result.rows_landed, result.rows_quarantined) == (3, 2)
+
+
+def test_nul_and_control_characters_in_quoted_csv_values_land_as_written(spark, ws, lake):
+    file = Path(ws.source_location("quoted_csv")) / "customers.csv"
+    file.write_bytes(  # Spark's CSV parser used to drop a NUL inside quotes (its quote-escape-escape default)
+        b"id,email,birth_date,points,first_name\n"
+        b'1,a@example.com,01/02/1980,10,"Ann\x00Marie\nSmith"\n'
+        b'2,b@example.com,01/02/1980,20,"Bob""\x00\x07\x1b"\n'
+        b"3,c@example.com,01/02/1980,30,Cy\x00\x7f\n"
+    )
+    result = land(spark, ws, lake, "quoted_csv")
+    good, quarantined = check_against_python_csv(spark, lake, "quoted_csv", file, result)
+    assert [f[4] for f in good] == ["Ann\x00Marie\nSmith", 'Bob"\x00\x07\x1b', "Cy\x00\x7f"] and not quarantined
+
+
+def test_json_lines_that_repeat_a_key_or_are_no_object_are_one_quarantined_record_each(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"
+    broken = [
+        '{"id": "2", "first_name": "Bob", "id": "2b"}',  # used to fail the whole source (schema inference)
+        '{"id": "3", "ID": "3b"}',  # the same column to Spark and Delta, which ignore case
+        '{"id": "4", "name": {"given": "Di", "given": "Dee"}}',  # nested: Delta refused the append
+        '[{"id": "5"}, {"id": "6"}]',  # used to land as two rows
+        "[]",  # used to vanish: no row, no quarantine
+        "42",
+        "{'id': '7', 'first_name': 'single quotes'}",  # not JSON; Spark's reader took it
+    ]
+    file.write_text("\n".join(['{"id": "1", "first_name": "Ann", "email": "a@example.com"}', *broken]) + "\n")
+    result = land(spark, ws, lake, "malformed_json")
+    assert list(table(spark, lake.bronze("malformed_json"))["id"]) == ["1"]
+    quarantine = table(spark, lake.quarantine("malformed_json")).set_index("_raw")["_reason"]
+    assert sorted(quarantine.index) == sorted(broken) and (result.rows_landed, result.rows_quarantined) == (1, 7)
+    repeated = "malformed JSON line: key(s) %s appear more than once in the object"
+    assert quarantine[broken[0]].startswith(repeated % "id") and quarantine[broken[1]].startswith(repeated % "id")
+    assert quarantine[broken[2]].startswith(repeated % "name.given")
+    assert set(quarantine[broken[3:]]) == {"malformed JSON line"}
+
+
+def test_multiline_json_documents_are_still_read_by_spark_json_reader(spark, ws, lake):
+    folder = Path(ws.source_location("malformed_json"))
+    (folder / "customers.jsonl").write_text(json.dumps(
+        [{"id": "1", "first_name": "Ann", "email": "a@example.com"}, {"id": "2", "first_name": "Bob"}], indent=2))
+    source = ws.sources["malformed_json"].model_copy(update={"options": {"multiLine": True}})
+    result = land_source(spark, "malformed_json", source, ws.model, str(folder), lake, region="GB")
+    assert sorted(table(spark, lake.bronze("malformed_json"))["id"]) == ["1", "2"]
+    assert (result.rows_landed, result.rows_quarantined) == (2, 0)
+
+
+def test_json_numbers_land_as_written(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"  # amount: a column no mapping reads
+    file.write_text('{"id": "1", "amount": 12345678901234567.89}\n{"id": "2", "amount": 1e3}\n{"id": "3", "amount": 10}\n')
+    land(spark, ws, lake, "malformed_json")
+    bronze = table(spark, lake.bronze("malformed_json")).set_index("id")["amount"].to_dict()
+    assert bronze == {"1": "12345678901234567.89", "2": "1e3", "3": "10"}  # not a double's 1.2345678901234568E16
