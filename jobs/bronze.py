@@ -70,6 +70,9 @@ class LandingResult:
     files_already_landed: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     rows_suppressed: int = 0  # rows of forgotten people, dropped (see jobs/privacy)
+    # the batch (or part of it) had committed already, by an earlier try or a concurrent writer: the
+    # counts above are what this call wrote, and the table holds the batch once
+    committed_before: bool = False
 
 
 def land_source(
@@ -136,11 +139,14 @@ def land_source(
         _check_drift(name, source, good, reference)
         # Statistics (kept in the Delta log) only on ingestion columns: no personal data there.
         no_personal_stats = stats_only_on(list(INGESTION_COLUMNS))
-        append(bad, lake.quarantine(name), once=(f"quarantine:{name}", batch_id),
-                    properties=no_personal_stats)
+        # False: this batch committed already (an earlier try, or a writer racing this one): its
+        # rows are in the table once, and none of them were written by this call
+        quarantined_here = append(bad, lake.quarantine(name), once=(f"quarantine:{name}", batch_id),
+                                  properties=no_personal_stats)
+        landed_here = True
         if source_columns:  # (none when no row of the batch could be parsed)
-            append(good, lake.bronze(name), once=(f"bronze:{name}", batch_id), merge_schema=True,
-                        properties=no_personal_stats)
+            landed_here = append(good, lake.bronze(name), once=(f"bronze:{name}", batch_id), merge_schema=True,
+                                 properties=no_personal_stats)
         record_batch(spark, lake, name, batch_id, new, stats, landed_at)
     finally:
         checked.unpersist()
@@ -148,11 +154,12 @@ def land_source(
         source=name,
         batch_id=batch_id,
         new_files=[f.path for f in new],
-        rows_landed=sum(s[0] for s in stats.values()),
-        rows_quarantined=sum(s[1] for s in stats.values()),
+        rows_landed=sum(s[0] for s in stats.values()) if landed_here else 0,
+        rows_quarantined=sum(s[1] for s in stats.values()) if quarantined_here else 0,
         files_already_landed=len(landed),
-        quarantine_reasons=reasons,
-        rows_suppressed=sum(s[2] for s in stats.values()),
+        quarantine_reasons=reasons if quarantined_here else {},
+        rows_suppressed=sum(s[2] for s in stats.values()) if landed_here else 0,
+        committed_before=not (landed_here and quarantined_here),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +19,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from jobs.built_from import BuiltFrom
-from jobs.delta import APP_ID_PREFIX, retry_on_conflict, table_exists
+from jobs.delta import APP_ID_PREFIX, retry_on_conflict, table_exists, table_version
+from jobs.delta_rs import open_delta
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
@@ -31,11 +33,13 @@ def writer_module(skip: int = 2) -> str:
     return frame.f_globals.get("__name__", "?") if frame is not None else "?"
 
 
-def commit_record(writer: str, built: BuiltFrom | None) -> str:
+def commit_record(writer: str, built: BuiltFrom | None, write_id: str | None = None) -> str:
     """The userMetadata of one commit."""
     record: dict[str, Any] = {"writer": writer}
     if built is not None:
         record["built_from"] = built.to_dict()
+    if write_id is not None:
+        record["write_id"] = write_id
     return json.dumps(record, sort_keys=True, default=str)
 
 
@@ -87,23 +91,38 @@ def append(
     merge_schema: bool = False,
     properties: dict[str, str] | None = None,
     built: BuiltFrom | None = None,
-) -> None:
+) -> bool:
     """Append df; with once=(app_id, version), only if that pair has not committed to the table.
 
     Delta records the pair in the same atomic commit as the rows, so a retried batch after a
-    crash is written exactly once, with no bookkeeping of our own.
+    crash is written exactly once, with no bookkeeping of our own. True when this call made the
+    commit; False when the pair had committed already (an earlier try, or a writer racing this one).
     """
     writer, creates = writer_module(), properties and not table_exists(df.sparkSession, path)
+    write_id = uuid.uuid4().hex if once is not None else None  # finds this call's commit among racing ones
 
     def write() -> None:
         out = (df.write.format("delta").mode("append")
-               .option("userMetadata", commit_record(writer, built))
+               .option("userMetadata", commit_record(writer, built, write_id))
                .option("mergeSchema", str(merge_schema).lower()))
         if once is not None:
             out = out.option("txnAppId", f"{APP_ID_PREFIX}:{once[0]}").option("txnVersion", once[1])
         out.options(**(properties if creates else {})).save(path)
 
+    before = table_version(df.sparkSession, path)
     retry_on_conflict(write, f"append to {path}")
+    return write_id is None or _committed(path, write_id, before)
+
+
+def _committed(path: str, write_id: str, before: int | None) -> bool:
+    """Whether a commit after version `before` carries this write's id (delta-rs: a few log files, no Spark job)."""
+    table = open_delta(path)
+    if table is None:
+        return False
+    newer = table.version() - (before if before is not None else -1)
+    if newer <= 0:
+        return False
+    return any(write_id in str(commit.get("userMetadata") or "") for commit in table.history(newer))
 
 
 def merge(

@@ -97,4 +97,6 @@ def _log_landing(context: dg.AssetExecutionContext, result: LandingResult, error
         context.log.info(
             f"{result.source}: batch {result.batch_id}, {len(result.new_files)} new file(s), "
             f"{result.rows_landed} rows landed, {result.rows_quarantined} quarantined"
+            + (" here; the batch had committed already (an earlier try or a concurrent landing), once"
+               if result.committed_before else "")
         )

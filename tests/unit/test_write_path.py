@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import deltalake
 import pandas as pd
 from pyspark.sql import functions as F
 
 from jobs.built_from import BuiltFrom, built_from, last_built_from, unchanged
-from jobs.writes import last_writer, overwrite
+from jobs.writes import append, last_writer, overwrite
 
 
 def _table(spark, writer: int, rows: int = 200):
@@ -59,3 +60,12 @@ def test_a_record_survives_the_round_trip_through_json():
     record = BuiltFrom({"a": 3, "b": None}, {"when": "2026-01-01", "nested": {"x": [1, 2]}})
     assert BuiltFrom.from_dict(record.to_dict()) == record
     assert record.fingerprint() == BuiltFrom.from_dict(record.to_dict()).fingerprint()
+
+
+def test_an_append_once_says_whether_this_call_committed(spark, lake):
+    path = lake.gold("once")
+    rows = spark.range(4)
+    assert append(rows, path, once=("test:once", 1)) is True
+    assert append(rows, path, once=("test:once", 1)) is False  # the pair committed already: skipped
+    assert append(rows, path, once=("test:once", 2)) is True and append(rows, path) is True
+    assert deltalake.DeltaTable(path).to_pandas()["id"].value_counts().to_dict() == {0: 3, 1: 3, 2: 3, 3: 3}
