@@ -94,12 +94,14 @@ JSON_DEFAULTS = {"primitivesAsString": "true", "allowSingleQuotes": "false"}
 # A line whose object names a key twice (or twice up to case, which Spark's columns ignore): RFC 8259
 # leaves what it means open, and Spark's schema inference refused the whole source over it.
 REPEATED_KEY = "malformed JSON line: key(s) %s appear more than once in the object (JSON names must be unique, ignoring case)"
+# Spark's parser stops at the end of a line's first object: what followed it ({"id":1}{"id":2}) was lost.
+TEXT_AFTER = "malformed JSON line: text after its object (a line holds one JSON object)"
 
 
 def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFrame | None:
     """JSON lines, one record per line, leaf values as text (nested structure kept), broken lines kept raw.
 
-    In UTF-8, when a line is an array or a scalar or repeats a key, each non-blank line is parsed on
+    In UTF-8, when a line is an array or a scalar, repeats a key or holds text after its object, each non-blank line is parsed on
     its own (from_json), so such a line is one quarantined record: never several rows, none, or a
     failed source. Otherwise (the usual case) Spark's JSON source reads the files.
     """
@@ -113,6 +115,7 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
         .select("value", F.col("_metadata.file_path").alias(FILE_COL))
     )
     lines = lines.withColumn(READ_PROBLEM_COL, _repeated_keys(F.col("value")))
+    lines = lines.withColumn(READ_PROBLEM_COL, F.coalesce(F.col(READ_PROBLEM_COL), _text_after_the_object(F.col("value"))))
     if lines.where(F.col(READ_PROBLEM_COL).isNotNull() | ~F.col("value").rlike(r"^[ \t]*\{")).isEmpty():
         # Every line one object without a repeated key: Spark's JSON source, which alone keeps a
         # number's text as written (from_json would print 12345678901234567.89 as a double)
@@ -137,6 +140,17 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
         *[F.col("_json").getField(f.name).alias(f.name) for f in schema.fields if f.name != CORRUPT_COL],
         F.when(unreadable, F.col("value")).alias(CORRUPT_COL), FILE_COL, READ_PROBLEM_COL,
     )
+
+
+def _text_after_the_object(line: Column) -> Column:
+    """Why a line holds more than its JSON object ({"id":1}{"id":2}, {"id":1}, {"id":2}, {"id":1} x), or null.
+
+    In brackets such a line is no JSON array (missing comma) or one of several values, while its first
+    object alone parses; a line cut short parses neither way and is Spark's malformed line, as before.
+    """
+    values = F.json_array_length(F.concat(F.lit("["), line, F.lit("]")))
+    first_parses = F.get_json_object(line, "$").isNotNull()
+    return F.when((F.coalesce(values, F.lit(0)) != 1) & first_parses, F.lit(TEXT_AFTER))
 
 
 def _repeated_keys(obj: Column, where: str = "") -> Column:

@@ -49,8 +49,8 @@ Spark's and Delta's columns ignore case) is one quarantined record with its text
 the other lines land. (A key repeated inside objects in an array fails the source, naming the
 array. A batch holding such a line is parsed line by line, where a decimal number lands as a
 double prints it: `1e3` as `1000.0`, 17 significant digits at most; other batches keep numbers as
-written.) Text after a line's complete object is not checked: `{"id": "1"} junk` lands as
-`{"id": "1"}`. In another encoding than UTF-8 (`options: {encoding: ...}`), or with
+written.) A line with text after its object (`{"id": "1"}{"id": "2"}`, `{"id": "1"}, {"id": "2"}`,
+`{"id": "1"} junk`) is one quarantined record too: Spark read its first object and dropped the rest. In another encoding than UTF-8 (`options: {encoding: ...}`), or with
 `multiLine: true` (one JSON document per file), Spark's JSON reader reads the files as it does,
 without these checks. Long values (tested up to 3 MB in one field) land whole in both formats; note
 that an unclosed quote early in a large CSV file makes one quarantine record of its whole rest."""

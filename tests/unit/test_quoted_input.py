@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from jobs.bronze import land_source
+from jobs.readers import TEXT_AFTER
 from tests.unit.bad_input_world import (  # noqa: F401 (ws: a fixture)
     build_silver_of,
     closes_every_quote,
@@ -162,3 +163,23 @@ def test_json_numbers_land_as_written(spark, ws, lake):
     land(spark, ws, lake, "malformed_json")
     bronze = table(spark, lake.bronze("malformed_json")).set_index("id")["amount"].to_dict()
     assert bronze == {"1": "12345678901234567.89", "2": "1e3", "3": "10"}  # not a double's 1.2345678901234568E16
+
+
+def test_a_json_line_with_text_after_its_object_is_quarantined_whole(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"
+    broken = ['{"id": "12"}{"id": "13"}', '{"id": "14"} and more', '{"id": "15"}, {"id": "16"}']  # Spark kept 12, 14, 15
+    fine = ['{"id": "1", "first_name": "Ann"}', '{"id": "2", "first_name": "a}b {c"}', '{"id": "3", "x": [{"y": 1}]}  ']
+    file.write_text("\n".join([*fine, *broken]) + "\n")
+    result = land(spark, ws, lake, "malformed_json")
+    bronze = table(spark, lake.bronze("malformed_json")).set_index("id")
+    assert sorted(bronze.index) == ["1", "2", "3"] and bronze.loc["2", "first_name"] == "a}b {c"
+    quarantine = table(spark, lake.quarantine("malformed_json")).set_index("_raw")["_reason"]
+    assert sorted(quarantine.index) == sorted(broken) and (result.rows_landed, result.rows_quarantined) == (3, 3)
+    assert set(quarantine) == {TEXT_AFTER}
+    for line in broken:  # Python's json agrees: more than one value on the line
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as error:
+            assert error.msg == "Extra data", line
+        else:
+            raise AssertionError(line)
