@@ -19,6 +19,8 @@ from jobs.delta import table_version
 from schemas.privacy import DEFAULT_RETENTION_HOURS
 from schemas.tables import Lake
 
+FORGET_WRITER = "jobs.privacy.erase"  # the module whose MERGEs erase forgotten people (no import: it imports us)
+
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 # Tables worked on together by lake-wide passes (forget's erase, its vacuum). On the small tables
 # most lakes are made of, each table's MERGE or VACUUM is mostly fixed driver-side time (the log,
@@ -55,11 +57,25 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[LakeTable]:
 
 
 def previous_row_count(spark: SparkSession, path: str) -> int | None:
-    """Rows of the version before the latest (time travel), or None when there is none."""
+    """Rows of the version before the latest (time travel), or None when there is none.
+
+    When the latest commit is a forget's erase, the rows it removed are expected gone: the count is
+    the version before less those rows, so the next run's "no rows lost" gate holds a shrink that
+    forget made (and only that one) as explained.
+    """
     latest = table_version(spark, path)
     if not latest:  # no table, or only version 0
         return None
-    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count()
+    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - _forgotten_rows(
+        spark, path)
+
+
+def _forgotten_rows(spark: SparkSession, path: str) -> int:
+    """Rows the latest commit deleted, if a forget's erase made it (its MERGE's metrics); else 0."""
+    [last] = DeltaTable.forPath(spark, path).history(1).select("operation", "userMetadata", "operationMetrics").collect()
+    if last.operation != "MERGE" or f'"writer": "{FORGET_WRITER}"' not in (last.userMetadata or ""):
+        return 0
+    return int((last.operationMetrics or {}).get("numTargetRowsDeleted", 0))
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pyspark.sql import DataFrame
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from jobs.identity.context import IdentityContext
@@ -45,6 +46,22 @@ def id_changes(previous: DataFrame | None, current: DataFrame, now: datetime, ru
         RECORD_ID, "old_customer_id", "new_customer_id", change.alias("change"),
         F.lit(now).cast("timestamp").alias("at"), F.lit(run_id).alias("run_id"),
     )
+
+
+def recorded_map(ctx: IdentityContext) -> DataFrame | None:
+    """(record_id, customer_id) as the history tells it (each record's latest change), or None before any.
+
+    The map is written before its changes are appended; a run killed between the two commits leaves
+    a map the history does not explain, and comparing with the history, not the map, appends those
+    changes at the next run instead of losing them.
+    """
+    history = ctx.read(CUSTOMER_ID_HISTORY)
+    if history is None:
+        return None
+    latest = Window.partitionBy(RECORD_ID).orderBy(F.col("at").desc())
+    return (history.withColumn("_n", F.row_number().over(latest)).where("_n = 1")
+            .where(F.col("new_customer_id").isNotNull())
+            .select(RECORD_ID, F.col("new_customer_id").alias(CUSTOMER_ID)))
 
 
 def issued_ids(ctx: IdentityContext) -> DataFrame | None:

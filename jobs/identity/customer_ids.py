@@ -1,7 +1,9 @@
 """gold/customer_ids: the stable customer ID of every record, carried over from the previous map.
 
 The rules live in jobs/identity/stable_ids.py; every change is appended to
-gold/customer_id_history. When no record changes its ID the map stays at its version.
+gold/customer_id_history, worked out against what the history records (not the map: a run killed
+between the map's commit and the history's leaves changes the next run must still append). When no
+record changes its ID the map stays at its version.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.identity.context import IdentityContext, StepResult
-from jobs.identity.customer_id_history import HISTORY_COLUMNS, append_history, id_changes, issued_ids
+from jobs.identity.customer_id_history import HISTORY_COLUMNS, append_history, id_changes, issued_ids, recorded_map
 from jobs.identity.stable_ids import CLUSTER, SINCE, assign_ids
 from jobs.writes import overwrite
 from schemas.catalog import CUSTOMER_IDS, IDENTITY_CLUSTERS
@@ -55,7 +57,7 @@ def build_customer_ids(ctx: IdentityContext, run_id: str, now: datetime | None =
     ids = _assigned_at(ids.join(size, CUSTOMER_ID), previous, now)
     ids = ids.select(RECORD_ID, CUSTOMER_ID, SOURCE, SINCE, F.col("assigned_at").cast("timestamp"),
                      "record_count").localCheckpoint()
-    changes = id_changes(previous, ids, now, run_id).select(*HISTORY_COLUMNS).localCheckpoint()
+    changes = id_changes(recorded_map(ctx), ids, now, run_id).select(*HISTORY_COLUMNS).localCheckpoint()
     counts = {r["change"]: r["count"] for r in changes.groupBy("change").count().collect()}
     if counts or previous is None:  # no record changed its ID: the map stays at its version
         overwrite(ids, ctx.path(CUSTOMER_IDS))

@@ -1,4 +1,5 @@
-"""Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver and a gold write,
+"""Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver, a gold and a KPI write,
+and between the two tables of the identity step (gold/customer_ids, then gold/customer_id_history),
 then re-run, leaves every table equal to an uninterrupted run's; two writers of one table at
 once leave it consistent.
 
@@ -6,7 +7,7 @@ The uninterrupted run is the `example` fixture's lake (same workspace, same file
 write runs in a separate driver process (tests/integration/fault_writer.py) that writes one
 Parquet file per row, so the write spans many files; the test kills the process group as soon
 as a data file exists that no Delta commit references, and proves afterwards that the commit
-never happened. The three writers start together (a module fixture), so their drivers' start-up
+never happened. The writers start together (a module fixture), so their drivers' start-up
 overlaps; each re-run happens in this process, like any later run would.
 """
 
@@ -139,13 +140,18 @@ def rerun(example, lake: Path, select: str):
     return summary
 
 
-def copy_lake(example, target: Path, without: str) -> Path:
+def copy_lake(example, target: Path, *without: str) -> Path:
     shutil.copytree(example.lake, target, ignore=shutil.ignore_patterns("mlflow"))
-    shutil.rmtree(target / without)
+    for table in without:
+        shutil.rmtree(target / table)
     return target
 
 
 BRONZE_SELECTION = 'key:"bronze/web_events" or key:"quarantine/web_events"'
+# One step writes both (gold_customer_ids): the map first, then its history. Killed once the history's
+# first data file exists, the map is committed and the history is not.
+IDS_SELECTION = 'key:"gold/customer_ids" or key:"gold/customer_id_history"'
+IDS_WALL_CLOCK = ["assigned_at", "customer_id_since", "at", "run_id"]  # when a run assigned or recorded
 
 
 @dataclass(frozen=True)
@@ -158,15 +164,19 @@ class Killed:
 
 @pytest.fixture(scope="module")
 def killed(example, tmp_path_factory) -> dict[str, Killed]:
-    """A bronze, a silver and a gold writer, each on its own lake, started together and killed mid-write."""
+    """A bronze, a silver, a gold, an identity (two tables in one step) and a KPI writer, each on its own
+    lake, started together and killed mid-write."""
     tmp = tmp_path_factory.mktemp("killed")
     lakes = {
         "bronze": tmp / "bronze-lake",  # a fresh lake: the source lands from nothing
         "silver": copy_lake(example, tmp / "silver-lake", "silver/web_visit"),
         "gold": copy_lake(example, tmp / "gold-lake", "gold/customer_measures"),
+        "ids": copy_lake(example, tmp / "ids-lake", "gold/customer_ids", "gold/customer_id_history"),
+        "kpis": copy_lake(example, tmp / "kpis-lake", "gold/kpis_customer"),
     }
     plans = {"bronze": (BRONZE_SELECTION, "bronze/web_events"), "silver": ("silver/web_visit", "silver/web_visit"),
-             "gold": ("gold/customer_measures", "gold/customer_measures")}
+             "gold": ("gold/customer_measures", "gold/customer_measures"),
+             "ids": (IDS_SELECTION, "gold/customer_id_history"), "kpis": ("gold/kpis_customer", "gold/kpis_customer")}
     writers = [
         start_writer(name, ["--workspace", example.env.workspace_dir, "--lake", str(lakes[name]),
                             "--select", select], lakes[name] / table, tmp)
@@ -203,6 +213,23 @@ def test_kill_mid_gold_write_then_rerun_equals_an_uninterrupted_run(example, kil
     rerun(example, lake, "gold/customer_measures")
     table = "gold/customer_measures"
     assert content(lake / table, ignore=[]) == content(example.lake / table, ignore=[])
+    assert not orphans & committed_files(lake / table)
+
+
+def test_kill_between_the_two_tables_of_the_identity_step_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["ids"].lake, killed["ids"].orphans
+    assert (lake / "gold/customer_ids/_delta_log").exists()  # the kill came after the map's commit
+    rerun(example, lake, IDS_SELECTION)
+    for table in ("gold/customer_ids", "gold/customer_id_history"):
+        assert content(lake / table, IDS_WALL_CLOCK) == content(example.lake / table, IDS_WALL_CLOCK), table
+    assert not orphans & committed_files(lake / "gold/customer_id_history")
+
+
+def test_kill_mid_kpi_write_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["kpis"].lake, killed["kpis"].orphans
+    rerun(example, lake, "gold/kpis_customer")
+    table = "gold/kpis_customer"
+    assert content(lake / table, ignore=["computed_at"]) == content(example.lake / table, ignore=["computed_at"])
     assert not orphans & committed_files(lake / table)
 
 
