@@ -16,6 +16,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from jobs.delta import table_version
+from jobs.delta_rs import open_delta
 from schemas.privacy import DEFAULT_RETENTION_HOURS
 from schemas.tables import Lake
 
@@ -66,16 +67,19 @@ def previous_row_count(spark: SparkSession, path: str) -> int | None:
     latest = table_version(spark, path)
     if not latest:  # no table, or only version 0
         return None
-    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - _forgotten_rows(
-        spark, path)
+    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - _forgotten_rows(path)
 
 
-def _forgotten_rows(spark: SparkSession, path: str) -> int:
-    """Rows the latest commit deleted, if a forget's erase made it (its MERGE's metrics); else 0."""
-    [last] = DeltaTable.forPath(spark, path).history(1).select("operation", "userMetadata", "operationMetrics").collect()
-    if last.operation != "MERGE" or f'"writer": "{FORGET_WRITER}"' not in (last.userMetadata or ""):
+def _forgotten_rows(path: str) -> int:
+    """Rows the latest commit deleted, if a forget's erase made it (its MERGE's metrics); else 0.
+
+    Read with delta-rs (the newest log file), not a Spark history job: every validation asks.
+    """
+    table = open_delta(path)
+    last = table.history(1)[0] if table is not None else {}
+    if last.get("operation") != "MERGE" or f'"writer": "{FORGET_WRITER}"' not in str(last.get("userMetadata") or ""):
         return 0
-    return int((last.operationMetrics or {}).get("numTargetRowsDeleted", 0))
+    return int((last.get("operationMetrics") or {}).get("numTargetRowsDeleted", 0))
 
 
 @contextmanager
