@@ -1,4 +1,4 @@
-"""Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver, a gold and a KPI write,
+"""Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver and a gold write,
 and between the two tables of the identity step (gold/customer_ids, then gold/customer_id_history),
 then re-run, leaves every table equal to an uninterrupted run's; two writers of one table at
 once leave it consistent.
@@ -164,19 +164,18 @@ class Killed:
 
 @pytest.fixture(scope="module")
 def killed(example, tmp_path_factory) -> dict[str, Killed]:
-    """A bronze, a silver, a gold, an identity (two tables in one step) and a KPI writer, each on its own
-    lake, started together and killed mid-write."""
+    """A bronze, a silver, a gold and an identity (two tables in one step) writer, each on its own lake,
+    started together and killed mid-write."""
     tmp = tmp_path_factory.mktemp("killed")
     lakes = {
         "bronze": tmp / "bronze-lake",  # a fresh lake: the source lands from nothing
         "silver": copy_lake(example, tmp / "silver-lake", "silver/web_visit"),
         "gold": copy_lake(example, tmp / "gold-lake", "gold/customer_measures"),
         "ids": copy_lake(example, tmp / "ids-lake", "gold/customer_ids", "gold/customer_id_history"),
-        "kpis": copy_lake(example, tmp / "kpis-lake", "gold/kpis_customer"),
     }
     plans = {"bronze": (BRONZE_SELECTION, "bronze/web_events"), "silver": ("silver/web_visit", "silver/web_visit"),
              "gold": ("gold/customer_measures", "gold/customer_measures"),
-             "ids": (IDS_SELECTION, "gold/customer_id_history"), "kpis": ("gold/kpis_customer", "gold/kpis_customer")}
+             "ids": (IDS_SELECTION, "gold/customer_id_history")}
     writers = [
         start_writer(name, ["--workspace", example.env.workspace_dir, "--lake", str(lakes[name]),
                             "--select", select], lakes[name] / table, tmp)
@@ -223,14 +222,6 @@ def test_kill_between_the_two_tables_of_the_identity_step_then_rerun_equals_an_u
     for table in ("gold/customer_ids", "gold/customer_id_history"):
         assert content(lake / table, IDS_WALL_CLOCK) == content(example.lake / table, IDS_WALL_CLOCK), table
     assert not orphans & committed_files(lake / "gold/customer_id_history")
-
-
-def test_kill_mid_kpi_write_then_rerun_equals_an_uninterrupted_run(example, killed):
-    lake, orphans = killed["kpis"].lake, killed["kpis"].orphans
-    rerun(example, lake, "gold/kpis_customer")
-    table = "gold/kpis_customer"
-    assert content(lake / table, ignore=["computed_at"]) == content(example.lake / table, ignore=["computed_at"])
-    assert not orphans & committed_files(lake / table)
 
 
 def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path):
