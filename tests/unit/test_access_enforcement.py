@@ -118,6 +118,26 @@ def test_a_masked_email_arrives_hashed_and_a_nulled_phone_as_null(workspace, lak
     assert "masked columns ['email', 'phone'] (roles.marketing.masks)" in seen["withheld"]
 
 
+def test_the_timelines_channel_and_amount_arrive_masked_as_their_types_attributes(lake, tmp_path):
+    folder = copy_retail(tmp_path)
+    edit(folder, "access.yaml", lambda data: data["roles"]["marketing"]["masks"].update(
+        {"purchase.amount": "hash", "channel": "null"}))
+    events = deltalake.DeltaTable(str(lake / "gold" / "customer_timeline")).to_pandas().set_index("record_id")
+    nested, longer = card(folder, lake, "C0005", "--as", MARKETING), card(folder, lake, "C0005", "--as", MARKETING,
+                                                                              "--timeline", "6")
+    for shown in (nested["timeline"], longer["timeline"]):
+        assert "purchase" in [e["interaction_type"] for e in shown]
+        for event in shown:
+            truth = events.loc[event["record_id"]]
+            assert event["channel"] is None
+            if event["interaction_type"] == "purchase":  # purchase.amount: the HMAC of its text, 10.0 -> "10.0"
+                assert truth["amount"] > 0 and event["amount"] == hashed(str(float(truth["amount"])))
+            else:
+                assert event["amount"] is None and pd.isna(truth["amount"])
+    assert len(longer["timeline"]) == 5  # support cases are not granted
+    assert "masked in the timeline ['purchase.channel', 'purchase.amount'] (roles.marketing.masks)" in nested["withheld"]
+
+
 def test_the_salt_variable_wins_over_the_file(workspace, lake, monkeypatch):
     monkeypatch.setenv("INSIGHTS_ACCESS_SALT", "from-the-vault")
     seen = card(workspace, lake, "C0003", "--as", MARKETING)

@@ -144,7 +144,34 @@ def test_customer_360_masks_the_golden_columns_and_the_related_profiles_attribut
         assert row["related_home_store"] == (None if store is None else {**store, "name": hashed(store["name"])})
         assert row["records"] == was["records"] and row["email_source"] == was["email_source"]
     assert manifest["tables"][0]["masked_columns"] == {"email": "hash", "phone": "null",
-                                                       "related_home_store.name": "hash"}
+                                                       "related_home_store.name": "hash", "timeline.channel": "null",
+                                                       "timeline.amount": "hash"}
+
+
+def as_exported(event: dict) -> dict:
+    """A timeline event as partner_360 sees it: channel nulled, purchase.amount hashed (the field becomes text)."""
+    amount = event["amount"]
+    if event["interaction_type"] == "purchase":
+        amount = hashed(str(amount))
+    elif amount is not None:
+        amount = str(amount)  # purchase_line's line_amount is not masked: its text, as the hash would read it
+    return {**event, "channel": None, "amount": amount}
+
+
+def test_timeline_events_are_masked_by_their_own_type_in_customer_360_and_customer_timeline(
+        workspace, lake, blob, container, tmp_path):
+    export(workspace, lake, blob, container, principal=PARTNER_360, tables=["customer_360", "customer_timeline"])
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    got = {t["folder"]: read_back(stored, manifest, t, tmp_path).to_pylist() for t in manifest["tables"]}
+    was_360 = {r["customer_id"]: r for r in source(lake, "customer_360").to_pylist()}
+    assert sum(len(r["timeline"]) for r in got["customer_360"]) > len(got["customer_360"])
+    for row in got["customer_360"]:
+        assert row["timeline"] == [as_exported(e) for e in was_360[row["customer_id"]]["timeline"]]
+    key = lambda r: (r["customer_id"], r["record_id"])  # noqa: E731
+    expected = [as_exported(r) for r in source(lake, "customer_timeline").to_pylist()]
+    assert sorted(got["customer_timeline"], key=key) == sorted(expected, key=key)
+    assert manifest["tables"][1]["masked_columns"] == {"channel": "null", "amount": "hash"}
 
 
 def test_a_table_the_role_is_not_granted_is_refused_naming_the_grant(workspace, lake, blob, container):
