@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import deltalake
 import pyarrow as pa
@@ -49,11 +50,12 @@ def container(blob, request):
     return blob.container(name)
 
 
-def export(workspace, lake, blob, container, principal=ADMIN, fmt="parquet", tables=TABLES, hook=None, part_rows=3):
+def export(workspace, lake, blob, container, principal=ADMIN, fmt="parquet", tables=TABLES, hook=None, part_rows=3,
+           name="partner_feed", now=None):
     destination = Destination.parse(f"{blob.account_url}/{container.container_name}/out")
-    plan = plan_export(workspace, lake, "partner_feed", destination, tables, fmt,
+    plan = plan_export(workspace, lake, name, destination, tables, fmt,
                        permissions_for(workspace, principal))
-    return run_export(plan, open_store(destination, blob.credential()), hook=hook, part_rows=part_rows)
+    return run_export(plan, open_store(destination, blob.credential()), hook=hook, part_rows=part_rows, now=now)
 
 
 def blobs(container) -> dict[str, bytes]:
@@ -228,6 +230,50 @@ def test_an_export_killed_midway_and_run_again_completes_with_every_table_once(
         assert len(result.resumed) + len(result.staged) == len(TABLES)
     again = export(workspace, lake, blob, container)
     assert again.already_published and again.manifest.export_id == manifest["export_id"]
+
+
+def staging_ids(container) -> set[str]:
+    return {b.name.split("/")[2] for b in container.list_blobs(name_starts_with="out/_staging/")}
+
+
+def test_stale_staging_of_other_ids_is_removed_when_superseded_or_old_and_readers_never_see_it(
+        workspace, lake, blob, container, caplog):
+    def kill_at_first_file(event, path):
+        if event == "staged":
+            raise Killed(path)
+
+    for name in ("partner_feed", "other_feed"):  # two abandoned exports: this name's, and another name's
+        with pytest.raises(Killed):
+            export(workspace, lake, blob, container, tables=["golden_customer"], hook=kill_at_first_file, name=name)
+    container.upload_blob("out/_staging/0123456789abcdef/golden_customer/part-00000.parquet", b"older code's")
+    abandoned = staging_ids(container)
+    assert len(abandoned) == 3
+    deltalake.write_deltalake(lake.gold("golden_customer"), source(lake, "golden_customer").slice(0, 1), mode="append")
+    events = []
+
+    def watch(event, path):
+        events.append((event, path))
+        reader_view(container)
+
+    done = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch)  # a new version: new id
+    assert done.cleaned == () and staging_ids(container) == abandoned, "written seconds ago: may still be running"
+    now = datetime.now(UTC)
+    with caplog.at_level("INFO", logger="jobs.export.stale"):
+        later = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch,
+                       now=now + timedelta(minutes=11))
+    (superseded,) = later.cleaned
+    assert later.already_published and f"superseded by export {done.manifest.export_id}" in superseded.reason
+    assert superseded.path in caplog.text and ("cleaned", superseded.path) in events
+    kept = staging_ids(container)
+    assert len(kept) == 2 and superseded.path.split("/")[-1] not in kept, "another name's staging is not superseded"
+    day_later = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch,
+                       now=now + timedelta(hours=25))
+    assert {r.path.split("/")[-1] for r in day_later.cleaned} == kept and staging_ids(container) == set()
+    assert all("unchanged for 25 h" in r.reason for r in day_later.cleaned)
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    assert manifest["export_id"] == done.manifest.export_id and manifest["tables"][0]["rows"] == 8
+    assert_matches_manifest(stored, manifest)
 
 
 def connection_string(blob) -> str:
