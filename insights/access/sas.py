@@ -80,7 +80,8 @@ def sas_request(workspace: Workspace, allowed: Permissions, path: str, permissio
     start = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(minutes=5)  # clock skew
     access = workspace.access
     listed = access.principals.get(allowed.principal or "") if access else None
-    agent = allowed.principal if listed is not None and listed.kind != "group" else None
+    member = allowed.via_group is not None  # a user or service principal with its role through a group
+    agent = allowed.principal if member or (listed is not None and listed.kind != "group") else None
     order = "".join(sorted(set(permissions), key=SAS_ORDER.find))
     directory = "/".join(p for p in (prefix.strip("/"), key) if p)
     return SasRequest(key, directory, order, start, start + timedelta(minutes=5) + lifetime(expires), agent)

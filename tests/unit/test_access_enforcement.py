@@ -138,6 +138,19 @@ def test_the_timelines_channel_and_amount_arrive_masked_as_their_types_attribute
     assert "masked in the timeline ['purchase.channel', 'purchase.amount'] (roles.marketing.masks)" in nested["withheld"]
 
 
+def test_a_member_of_the_marketing_group_sees_the_card_as_marketing(workspace, lake, monkeypatch):
+    from insights.access import groups
+    from tests.unit.graph_transport import FakeGraph, JwtToken
+
+    member = "aaaaaaaa-1111-4111-8111-000000000001"  # listed nowhere; Graph says it is in the marketing group
+    transport = FakeGraph(member_groups={member: [MARKETING]})
+    monkeypatch.setattr(groups, "_PROCESS", groups.GroupLookup(JwtToken(member), transport=transport))
+    seen, as_group = card(workspace, lake, "C0003", "--as", member), card(workspace, lake, "C0003", "--as", MARKETING)
+    row = row_of(lake, "C0003")
+    assert seen["profile"]["email"]["value"] == hashed(row["email"]) and seen == as_group
+    assert [s.path for s in transport.sent] == [f"/v1.0/directoryObjects/{member}/getMemberGroups"]
+
+
 def test_the_salt_variable_wins_over_the_file(workspace, lake, monkeypatch):
     monkeypatch.setenv("INSIGHTS_ACCESS_SALT", "from-the-vault")
     seen = card(workspace, lake, "C0003", "--as", MARKETING)
