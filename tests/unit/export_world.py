@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import deltalake
@@ -56,7 +56,7 @@ def golden_frame(n: int) -> pd.DataFrame:
 
 
 def gold_lake(root: Path, customers: int = 7) -> Lake:
-    """gold/golden_customer (two commits), customer_ids, segment_sizes, customer_360 and customer_timeline, tiny."""
+    """gold/golden_customer (two commits), customer_ids, segment_sizes, customer_360, customer_timeline, daily_activity."""
     lake = Lake(str(root))
     golden = golden_frame(customers)
     deltalake.write_deltalake(lake.gold("golden_customer"), golden.iloc[:3])
@@ -70,6 +70,9 @@ def gold_lake(root: Path, customers: int = 7) -> Lake:
     deltalake.write_deltalake(lake.gold("customer_360"), customer_360(golden))
     deltalake.write_deltalake(lake.gold("customer_timeline"), pa.Table.from_pylist(
         [{"customer_id": c, **e} for c in golden.customer_id[:2] for e in EVENTS], TIMELINE_ROW))
+    deltalake.write_deltalake(lake.gold("daily_activity"), pd.DataFrame({  # web_visit has no channel: 'unknown'
+        "day": [date(2026, 11, 1)] * 3, "interaction_type": ["purchase", "support_case", "web_visit"],
+        "channel": ["store", "phone", "unknown"], "interactions": [4, 1, 9], "customers": [3, 1, 5]}))
     return lake
 
 

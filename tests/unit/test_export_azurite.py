@@ -176,6 +176,25 @@ def test_timeline_events_are_masked_by_their_own_type_in_customer_360_and_custom
     assert manifest["tables"][1]["masked_columns"] == {"channel": "null", "amount": "hash"}
 
 
+def test_daily_activity_channels_are_masked_by_each_rows_type_and_its_files_refused_to_the_role(
+        workspace, lake, blob, container, tmp_path):
+    from schemas.catalog import by_key
+    from schemas.table_access import table_refusal
+
+    export(workspace, lake, blob, container, principal=PARTNER_360, tables=["daily_activity"])
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    got = read_back(stored, manifest, manifest["tables"][0], tmp_path).to_pylist()
+    was = source(lake, "daily_activity").to_pylist()  # channel nulled where the type has the attribute
+    expected = [{**r, "channel": r["channel"] if r["interaction_type"] == "web_visit" else None} for r in was]
+    key = lambda r: r["interaction_type"]  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key) and manifest["tables"][0]["masked_columns"] == {
+        "channel": "null"}
+    why = table_refusal(by_key(workspace)["gold/daily_activity"], permissions_for(workspace, PARTNER_360), workspace)
+    assert why == "masked columns ['purchase.channel', 'support_case.channel'] (files cannot mask: read it through " \
+        "insights or an export)"
+
+
 def test_a_table_the_role_is_not_granted_is_refused_naming_the_grant(workspace, lake, blob, container):
     with pytest.raises(AccessDenied) as refused:
         export(workspace, lake, blob, container, principal=READER, tables=["golden_customer", "kpis_customer"])
