@@ -283,6 +283,9 @@ def test_stale_staging_of_other_ids_is_removed_when_superseded_or_old_and_reader
     (superseded,) = later.cleaned
     assert later.already_published and f"superseded by export {done.manifest.export_id}" in superseded.reason
     assert superseded.path in caplog.text and ("cleaned", superseded.path) in events
+    from insights.commands.export import render
+
+    assert f"removed stale staging {superseded.path} (2 files): superseded by export" in render(later, "uri")
     kept = staging_ids(container)
     assert len(kept) == 2 and superseded.path.split("/")[-1] not in kept, "another name's staging is not superseded"
     day_later = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch,
