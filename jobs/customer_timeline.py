@@ -21,27 +21,12 @@ from jobs.writes import merge, overwrite
 from schemas.catalog import CUSTOMER_TIMELINE, INTERACTION_CUSTOMERS
 from schemas.model import OCCURRED_AT, InteractionType
 from schemas.tables import CUSTOMER_ID, RECORD_ID, SOURCE, SOURCE_KEY, Lake
+from schemas.timeline import AMOUNT, CHANNEL, INTERACTION_TYPE, amount_attribute, channel_attribute
 from schemas.workspace import Workspace
 
-INTERACTION_TYPE, CHANNEL, AMOUNT = "interaction_type", "channel", "amount"
 TIMELINE_KEYS = [CUSTOMER_ID, INTERACTION_TYPE, RECORD_ID]
 TIMELINE_COLUMNS = [CUSTOMER_ID, INTERACTION_TYPE, RECORD_ID, SOURCE, SOURCE_KEY, OCCURRED_AT, CHANNEL, AMOUNT]
 ROWS_PER_FILE = 500_000  # a full build writes about this many rows per file (one customer_id range)
-NUMERIC = ("double", "long", "decimal")
-
-
-def amount_attribute(interaction: InteractionType) -> str | None:
-    """The type's amount-like measure: `amount`, else the first numeric `*_amount` attribute, else none."""
-    attributes = interaction.attributes
-    if AMOUNT in attributes and attributes[AMOUNT].type in NUMERIC:
-        return AMOUNT
-    return next((n for n, a in attributes.items() if n.endswith("_amount") and a.type in NUMERIC), None)
-
-
-def channel_attribute(interaction: InteractionType) -> str | None:
-    """The type's channel attribute (a string named `channel`), if it has one."""
-    attribute = interaction.attributes.get(CHANNEL)
-    return CHANNEL if attribute is not None and attribute.type == "string" else None
 
 
 def interaction_rows(silver: DataFrame, type_name: str, interaction: InteractionType) -> DataFrame:

@@ -1,6 +1,7 @@
 """Who may read what (access.yaml): roles with grants on the catalogue's entities, masks, principals.
 
-A principal is an Entra ID object ID (user, group or service principal) with one role. A role is
+A principal is an Entra ID object ID (user, group or service principal) with one role; a member of a
+listed group has the group's role (insights/access/groups.py asks Microsoft Graph). A role is
 either `admin` (everything, unmasked) or a set of grants: profile and interaction types, KPIs,
 segments, predictions, the identity tables and the customer 360, each list `["*"]` for all.
 Masked columns arrive hashed (HMAC-SHA256 with the workspace's salt) or null.
@@ -86,7 +87,8 @@ class AccessFile(Strict):
 
     roles: dict[str, Role] = Field(description="role name -> role")
     principals: dict[str, Principal] = Field(
-        default_factory=dict, description="Entra ID object ID (a GUID, lower case) -> principal")
+        default_factory=dict, description="Entra ID object ID (a GUID, lower case) -> principal; a group's role "
+        "applies to its members, looked up in Microsoft Graph (docs/deploy.md)")
     salt: str | None = Field(
         default=None, description="salt of hashed masks; prefer salt_env so the salt stays out of the repository")
     salt_env: str | None = Field(

@@ -7,10 +7,11 @@ and every read path asks this object, so a refusal always names the grant that i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.access import ACCESS_FILE, ALL, AccessFile, MaskKind, Role
+from schemas.access import ACCESS_FILE, ALL, AccessFile, MaskKind, Principal, Role
 from schemas.access_checks import granted_types, inputs_of, known_names
 from schemas.masking import mask_value
 from schemas.workspace import Workspace
@@ -39,10 +40,12 @@ class Permissions:
     masks: dict[str, MaskKind] = field(default_factory=dict)
     salt: str | None = None
     left_out: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (kind, name) -> ungranted inputs
+    via_group: str | None = None  # the access.yaml group the principal has its role through (not listed itself)
 
     @property
     def who(self) -> str:
-        return f"principal {self.principal or '(none)'} (role '{self.role}')"
+        through = f", through group {self.via_group}" if self.via_group else ""
+        return f"principal {self.principal or '(none)'} (role '{self.role}'{through})"
 
     def deny(self, grant: str, key: str) -> AccessDenied:
         """The refusal for a missing grant, naming it and where access.yaml would give it."""
@@ -98,11 +101,32 @@ def resolve_role(name: str, role: Role, workspace: Workspace, salt: str | None) 
                        role.identity, role.customer_360, dict(role.masks), salt, left_out)
 
 
-def permissions_for(workspace: Workspace, principal: str | None, local_lake: bool = False) -> Permissions:
+def through_groups(access: AccessFile, object_id: str,
+                   groups_of: Callable[[str], Iterable[str]] | None) -> tuple[str, Principal]:
+    """The listed group a principal not listed itself has its role through, or AccessDenied saying why none."""
+    known = sorted(access.principals)
+    if groups_of is None:
+        raise AccessDenied(f"principal {object_id} is not in {ACCESS_FILE} (principals: {known})")
+    groups = {g.lower() for g in groups_of(object_id)}
+    granted = {g: p for g, p in sorted(access.principals.items()) if g in groups and p.kind == "group"}
+    if not granted:
+        raise AccessDenied(f"principal {object_id} is not in {ACCESS_FILE}, nor is any of its {len(groups)} groups "
+                           f"(principals: {known})")
+    roles = {p.role for p in granted.values()}
+    if len(roles) > 1:
+        held = ", ".join(f"{g} ({p.name or 'group'}): {p.role}" for g, p in granted.items())
+        raise AccessDenied(f"principal {object_id} is in groups of different roles ({held}): list it in "
+                           f"{ACCESS_FILE} with the one role it should have")
+    return next(iter(granted.items()))
+
+
+def permissions_for(workspace: Workspace, principal: str | None, local_lake: bool = False,
+                    groups_of: Callable[[str], Iterable[str]] | None = None) -> Permissions:
     """The principal's permissions: admin without access.yaml; with it, its role, or AccessDenied if unknown.
 
     No principal at all (no --as, no INSIGHTS_PRINCIPAL) reads a local lake as admin, since whoever runs
-    the command can open its files anyway; a remote lake (abfss://) is refused.
+    the command can open its files anyway; a remote lake (abfss://) is refused. A principal access.yaml does
+    not list has the role of the listed group it is in (groups_of: its groups, e.g. from Microsoft Graph).
     """
     access: AccessFile | None = workspace.access
     if access is None:
@@ -113,10 +137,11 @@ def permissions_for(workspace: Workspace, principal: str | None, local_lake: boo
         raise AccessDenied(f"the workspace has {ACCESS_FILE} and the lake is remote: say who you are with "
                            f"--as OBJECT_ID or the {PRINCIPAL_VARIABLE} variable")
     object_id = principal.strip().lower()
-    listed = access.principals.get(object_id)
+    listed, via = access.principals.get(object_id), None
     if listed is None:
-        raise AccessDenied(f"principal {object_id} is not in {ACCESS_FILE} (principals: {sorted(access.principals)})")
+        via, listed = through_groups(access, object_id, groups_of)
     role = access.roles[listed.role]
     hashes = any(kind == "hash" for kind in role.masks.values())
     resolved = resolve_role(listed.role, role, workspace, access.salt_value() if hashes else None)
-    return Permissions(object_id, **{k: v for k, v in resolved.__dict__.items() if k != "principal"})
+    return Permissions(object_id, **{k: v for k, v in resolved.__dict__.items() if k not in ("principal", "via_group")},
+                       via_group=via)

@@ -61,8 +61,10 @@ SECTIONS: list[Section] = [
     Section(ACCESS_FILE, "access", AccessFile, check_access,
             "Access: roles with grants on the catalogue's entities (profile and interaction types, KPIs, "
             "segments, predictions, identity tables, the customer 360) and masked columns, and the Entra ID "
-            "principals that have them; enforced by `insights customer`, `segment show` and `report`, and "
-            "turned into the lake's ACLs by `insights access plan`. Without it, every command reads as admin."),
+            "principals that have them (a listed group's role applies to its members, looked up in Microsoft "
+            "Graph: docs/deploy.md); enforced by `insights customer`, `segment show`, `report` and `export`, "
+            "turned into the lake's ACLs by `insights access plan` and SAS by `insights access sas`. Without it, "
+            "every command reads as admin."),
     Section(EXPORTS_FILE, "exports", ExportFile, check_exports,
             "Exports: chosen gold tables written to an ADLS Gen2 or Blob container (delta, parquet or csv), "
             "staged then published so readers never see a partial export, resumable, with a manifest (tables, "

@@ -11,6 +11,7 @@ from schemas.activity import activity_types
 from schemas.catalog import Table
 from schemas.permissions import Permissions
 from schemas.tables import BRONZE, META, QUARANTINE, SILVER
+from schemas.timeline import activity_columns, event_masks
 from schemas.workspace import Workspace
 
 
@@ -64,12 +65,25 @@ def _gold_refusal(table: Table, allowed: Permissions, workspace: Workspace, mask
         profile = workspace.model.interactions[measures.interaction].links[measures.role].profile
         return _types_refusal(allowed, [measures.interaction, profile], workspace, masks=False)
     if table.entity == "activity" and workspace.activity:
-        return _types_refusal(allowed, activity_types(workspace.activity, workspace), workspace, masks=False)
+        return _activity_refusal(allowed, workspace, masks)
     if table.entity == "interaction":  # gold/customer_timeline: every fed interaction type
         return _types_refusal(allowed, fed, workspace, masks)
     if table.entity == "customer_360":
         return _customer_360_refusal(allowed, workspace, fed, segments, predictions, masks)
     return None
+
+
+def _activity_refusal(allowed: Permissions, workspace: Workspace, masks: bool) -> str | None:
+    """daily_activity: every counted type granted, and (files) none of their activity dimensions masked."""
+    activity = workspace.activity
+    assert activity is not None
+    types = activity_types(activity, workspace)
+    refusal = _types_refusal(allowed, types, workspace, masks=False)
+    if refusal or not masks:
+        return refusal
+    columns = activity_columns(workspace.model, types, activity.dimension)
+    masked = [f"{t}.{activity.dimension}" for t in event_masks(allowed, workspace.model, columns)]
+    return f"masked columns {masked} (files cannot mask: read it through insights or an export)" if masked else None
 
 
 def _customer_360_refusal(allowed: Permissions, workspace: Workspace, fed: list[str], segments: list[str],

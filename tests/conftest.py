@@ -35,6 +35,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return ExampleFirstThenUnits(config, log)
 
 
+@pytest.fixture(autouse=True)
+def no_graph(monkeypatch):
+    """No test asks Microsoft Graph: the process's group lookup has no Entra identity (tests inject their own)."""
+    from insights.access import groups
+    from tests.unit.graph_transport import FakeGraph, NoIdentity
+
+    monkeypatch.setattr(groups, "_PROCESS", groups.GroupLookup(NoIdentity(), transport=FakeGraph()))
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One SparkSession with Delta for every test of this process (profile infra/spark/test.yaml)."""

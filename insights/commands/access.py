@@ -2,7 +2,8 @@
 
 `plan` reads every table directory's ACL (get_access_control) and prints what would change;
 `apply` prints the same plan, asks (or takes --yes), then changes each directory: recursively for
-a table (update/remove_access_control_recursive), the directory alone for its parents.
+a table (update/remove_access_control_recursive), the directory alone for its parents. `sas` signs a
+user-delegation SAS for one table directory, or with --per-file one per file of its current version.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from insights.commands.context import command_environment, command_workspace
 
 if TYPE_CHECKING:
     from insights.access.acl_plan import DirectoryChange
+    from insights.access.lake_storage import LakeLocation
+    from insights.access.sas import SasRequest
     from schemas.workspace import Workspace
 
 WORKSPACE_HELP = "Workspace folder (default: INSIGHTS_WORKSPACE, else examples/retail)."
@@ -79,16 +82,24 @@ def apply(workspace_dir: str | None, lake: str | None, yes: bool) -> None:
 @click.option("--permissions", default="r", show_default=True, help="SAS permissions: r (read) and l (list) at most.")
 @click.option("--expires", default="1h", show_default=True, help="Lifetime: 30m, 1h, 7d (at most 7 days).")
 @click.option("--as", "principal", default=None, help="Entra ID object ID the SAS is for (default: INSIGHTS_PRINCIPAL).")
+@click.option("--per-file", is_flag=True, help="One SAS URL (sr=b) per file of the table's current Delta version, "
+              "for endpoints that do not verify a directory SAS (Azurite, an account without hierarchical namespace).")
+@click.option("--blob-endpoint", default=None, help="With --per-file: the Blob endpoint to sign for (default: the "
+              "lake account's https://<account>.blob.core.windows.net).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="With --per-file: write {file: SAS URL} as JSON to this file (mode 600) instead of printing them.")
 @click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False), default=None, help=WORKSPACE_HELP)
 @click.option("--lake", default=None, help=LAKE_HELP)
-def sas(table: str, permissions: str, expires: str, principal: str | None, workspace_dir: str | None,
-        lake: str | None) -> None:
-    """Print a user-delegation SAS URL for one table directory, if the principal's role may read it whole."""
+def sas(table: str, permissions: str, expires: str, principal: str | None, per_file: bool, blob_endpoint: str | None,
+        out: str | None, workspace_dir: str | None, lake: str | None) -> None:
+    """Print a user-delegation SAS URL for one table directory (or each of its files), if the role may read it whole."""
     from insights.access.lake_storage import LakeLocation
     from insights.access.sas import sas_request, sign
     from insights.commands.context import command_permissions
     from schemas.permissions import AccessDenied
 
+    if (blob_endpoint or out) and not per_file:
+        raise click.UsageError("--blob-endpoint and --out go with --per-file")
     env = command_environment(workspace_dir, lake)
     workspace = command_workspace(env)
     try:
@@ -100,4 +111,33 @@ def sas(table: str, permissions: str, expires: str, principal: str | None, works
         request = sas_request(workspace, allowed, table, permissions, expires, location.prefix)
     except (AccessDenied, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(sign(request, location))
+    if not per_file:
+        click.echo(sign(request, location))
+        return
+    _per_file(env.lake_root, request, location, blob_endpoint, out)
+
+
+def _per_file(lake_root: str, request: SasRequest, location: LakeLocation, blob_endpoint: str | None,
+              out: str | None) -> None:
+    """Sign each file of the table's current Delta version; print the URLs, one a line, or write them to --out."""
+    import json
+    import os
+
+    from insights.access.sas import sign_version_files
+    from jobs import delta_rs
+    from schemas.tables import Lake
+
+    layer, name = request.table.split("/", 1)
+    table = delta_rs.open_delta(Lake(lake_root).path(layer, name))
+    if table is None:
+        raise click.ClickException(f"no Delta table at {request.table} under {lake_root}: run `insights run`")
+    endpoint = blob_endpoint or location.account_url.replace(".dfs.core.windows.net", ".blob.core.windows.net")
+    urls = sign_version_files(request, endpoint, location.container, table)
+    if out is None:
+        click.echo("\n".join(urls.values()))
+        return
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # SAS URLs are credentials
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(urls, handle, indent=2)
+    click.echo(f"wrote {len(urls)} SAS URLs ({request.table} v{table.version()}) to {out}")
+

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from schemas.permissions import Permissions
     from schemas.workspace import Workspace
 
-AS_HELP = ("Entra ID object ID to read as (default: INSIGHTS_PRINCIPAL); with access.yaml, only what its role "
-           "grants, masked columns masked")
+AS_HELP = ("Entra ID object ID to read as (default: INSIGHTS_PRINCIPAL, else the signed-in identity on a remote "
+           "lake); with access.yaml, only what its role (or its group's) grants, masked columns masked")
 
 
 def command_environment(workspace_dir: str | None, lake: str | None, profile: str | None = None) -> Environment:
@@ -36,14 +36,16 @@ def command_workspace(env: Environment, sections: bool = True) -> Workspace:
 
 
 def command_permissions(env: Environment, workspace: Workspace, principal: str | None) -> Permissions:
-    """What --as (else INSIGHTS_PRINCIPAL) may read under the workspace's access.yaml, or a click error saying why not."""
+    """What --as (else INSIGHTS_PRINCIPAL, else the signed-in identity) may read under access.yaml (its groups' roles too)."""
     import os
 
-    from schemas.permissions import PRINCIPAL_VARIABLE, AccessDenied, permissions_for
+    from insights.access.groups import principal_permissions
+    from schemas.permissions import PRINCIPAL_VARIABLE, AccessDenied
     from schemas.tables import Lake
 
     try:
-        return permissions_for(workspace, principal or os.environ.get(PRINCIPAL_VARIABLE), Lake(env.lake_root).is_local)
+        return principal_permissions(workspace, principal or os.environ.get(PRINCIPAL_VARIABLE),
+                                     Lake(env.lake_root).is_local)
     except (AccessDenied, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 

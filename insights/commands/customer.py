@@ -116,7 +116,7 @@ def _card(tables: CustomerLake, table: ds.Dataset, model: Model, allowed: Permis
             raise click.ClickException(f"no gold/customer_timeline under {tables.lake.root}: run `insights run`")
         timeline = lookup.timeline_rows(events, customer_id, timeline_length,
                                        None if allowed.admin else sorted(allowed.types))
-        timeline = permitted_events(timeline, allowed)
+        timeline = permitted_events(timeline, allowed, model)
     card = card_from_row(permitted_row(row, allowed, model), list(model.interactions), timeline)
     return card.model_copy(update={"withheld": withheld(row, allowed, model)})
 

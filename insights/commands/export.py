@@ -80,5 +80,6 @@ def render(result: ExportResult, destination: str) -> str:
     for table in manifest.tables:
         lines.append(f"  {table.table:<28} v{table.delta_version:<4} {table.rows:>10,} rows  {len(table.files)} files"
                      + (f"  masked {sorted(table.masked_columns)}" if table.masked_columns else ""))
+    lines += [f"removed stale staging {r.path} ({r.files} files): {r.reason}" for r in result.cleaned]
     lines.append(f"manifest {destination}/{manifest.export_id}/_manifest.json")
     return "\n".join(lines)

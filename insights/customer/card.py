@@ -63,7 +63,7 @@ class Event(Frozen):
     record_id: str
     source: str | None
     channel: str | None
-    amount: float | None
+    amount: float | str | None  # a string when the role hashes the amount (schemas/timeline.py)
 
 
 class Card(Frozen):

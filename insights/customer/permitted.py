@@ -13,6 +13,7 @@ from insights.customer.card import COUNT_SUFFIX, KPI_PREFIX, RELATED_PREFIX, SOU
 from insights.customer.search import FIELDS, Hit, SearchColumns
 from schemas.model import Model
 from schemas.permissions import AccessDenied, Permissions
+from schemas.timeline import event_masks, masked_event
 
 
 def _related_types(model: Model) -> dict[str, str]:
@@ -43,7 +44,7 @@ def permitted_row(row: dict[str, Any], allowed: Permissions, model: Model) -> di
             if allowed.allows("types", related[column]):
                 kept[column] = _masked_profile(value, related[column], allowed)
         else:
-            kept[column] = _nested(column, value, allowed)
+            kept[column] = _nested(column, value, allowed, model)
     return kept
 
 
@@ -56,7 +57,7 @@ def _masked_profile(value: Any, type_name: str, allowed: Permissions) -> Any:
     return {k: allowed.masked(type_name, k, v) for k, v in value.items()}
 
 
-def _nested(column: str, value: Any, allowed: Permissions) -> Any:
+def _nested(column: str, value: Any, allowed: Permissions, model: Model) -> Any:
     """records, segments, scores and timeline filtered by their grants; other columns as they are."""
     if column == "records":
         return value if allowed.allows("identity") else []
@@ -65,13 +66,13 @@ def _nested(column: str, value: Any, allowed: Permissions) -> Any:
     if column == "scores":
         return [s for s in value or [] if allowed.allows("predictions", s["prediction"])]
     if column == "timeline":
-        return permitted_events(value or [], allowed)
+        return permitted_events(value or [], allowed, model)
     return value
 
 
-def permitted_events(events: list[dict[str, Any]], allowed: Permissions) -> list[dict[str, Any]]:
-    """Timeline events of granted interaction types only."""
-    return [e for e in events if allowed.allows("types", e["interaction_type"])]
+def permitted_events(events: list[dict[str, Any]], allowed: Permissions, model: Model) -> list[dict[str, Any]]:
+    """Timeline events of granted interaction types only, their channel and amount masked as the role masks them."""
+    return [masked_event(e, allowed, model) for e in events if allowed.allows("types", e["interaction_type"])]
 
 
 def require_unmasked(allowed: Permissions, model: Model, kind: str) -> None:
@@ -120,6 +121,8 @@ def withheld(row: dict[str, Any], allowed: Permissions, model: Model) -> list[st
                                                  if c in row and not allowed.allows("types", t)]),
         "masked columns": (key + ".masks", [c for c in attributes if allowed.allows("types", primary)
                                             and allowed.mask(primary, c)]),
+        "masked in the timeline": (key + ".masks", [f"{t}.{c}" for t, masks in event_masks(allowed, model).items()
+                                                    if allowed.allows("types", t) for c in masks]),
     }
     return [f"{what} {names} ({where})" if names != ["all"] else f"{what} ({where})"
             for what, (where, names) in hidden.items() if names]

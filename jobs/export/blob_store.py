@@ -39,10 +39,11 @@ class BlobStore:
         except ResourceNotFoundError:
             return None
 
-    def files(self, prefix: str) -> list[StoredFile]:
+    def files(self, prefix: str, checksums: bool = True) -> list[StoredFile]:
         start = prefix.rstrip("/") + "/" if prefix else ""
-        return [StoredFile(b.name, b.size, (b.metadata or {}).get(CHECKSUM))
-                for b in self.container.list_blobs(name_starts_with=start, include=["metadata"])]
+        include = ["metadata"] if checksums else None
+        return [StoredFile(b.name, b.size, (b.metadata or {}).get(CHECKSUM), b.last_modified)
+                for b in self.container.list_blobs(name_starts_with=start, include=include)]
 
     def publish(self, staging: str, final: str) -> None:
         """Copy every staged blob to final (checksum metadata travels with it), wait for each, then drop staging."""

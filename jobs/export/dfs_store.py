@@ -30,16 +30,17 @@ class DfsStore:
         except ResourceNotFoundError:
             return None
 
-    def files(self, prefix: str) -> list[StoredFile]:
-        """Every file under the directory; list_paths gives no metadata, so each file's properties are read."""
+    def files(self, prefix: str, checksums: bool = True) -> list[StoredFile]:
+        """Every file under the directory; list_paths gives no metadata, so each file's properties are read (checksums)."""
         try:
             paths = [p for p in self.file_system.get_paths(path=prefix, recursive=True) if not p.is_directory]
         except ResourceNotFoundError:
             return []
         found = []
         for item in paths:
-            metadata = self.file_system.get_file_client(item.name).get_file_properties().metadata or {}
-            found.append(StoredFile(item.name, item.content_length or 0, metadata.get(CHECKSUM)))
+            metadata = self.file_system.get_file_client(item.name).get_file_properties().metadata if checksums else {}
+            found.append(StoredFile(item.name, item.content_length or 0, (metadata or {}).get(CHECKSUM),
+                                    item.last_modified))
         return found
 
     def publish(self, staging: str, final: str) -> None:

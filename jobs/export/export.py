@@ -5,7 +5,8 @@ moves them to `<id>/` (DFS: one atomic directory rename; Blob: server-side copie
 the last one); the manifest, written after that, is the only thing that makes the export exist. A run
 killed anywhere and started again completes with every table exactly once: a table whose record and
 files (sizes and SHA-256) are complete in staging is not written again, a published export without its
-manifest gets one, and a published one is left as it is.
+manifest gets one, and a published one is left as it is. Staging of other ids that no run will finish is
+removed first (jobs/export/stale.py).
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from pathlib import Path
 import pyarrow as pa
 
 from jobs.export.manifest import (
-    LATEST, MANIFEST, STAGING, TABLE_RECORDS, ExportedFile, ExportedTable, Latest, Manifest, join,
+    LATEST, MANIFEST, STAGING, STAGING_RECORD, TABLE_RECORDS, ExportedFile, ExportedTable, Latest, Manifest, Staging,
+    join,
 )
 from jobs.export.masks import mask_batch, masked_schema
 from jobs.export.parts import PART_ROWS, write_parts
 from jobs.export.plan import ExportPlan, PlannedTable
+from jobs.export.stale import Removed, remove_stale_staging
 from jobs.export.store import ExportStore
 
-Hook = Callable[[str, str], None]  # (event, path) after each write: staged, table, published, manifest, latest
+Hook = Callable[[str, str], None]  # (event, path) after each write: cleaned, staged, table, published, manifest, latest
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ExportResult:
     staged: list[str]
     resumed: list[str]
     already_published: bool = False
+    cleaned: tuple[Removed, ...] = ()  # other ids' stale staging this run removed
 
 
 def _put(store: ExportStore, path: str, data: bytes) -> None:
@@ -93,19 +97,23 @@ def stage_table(plan: ExportPlan, store: ExportStore, staging: str, planned: Pla
 
 
 def run_export(plan: ExportPlan, store: ExportStore, hook: Hook | None = None,
-               part_rows: int = PART_ROWS) -> ExportResult:
-    """Stage, publish and write the manifest; a re-run resumes where a killed one stopped."""
+               part_rows: int = PART_ROWS, now: datetime | None = None) -> ExportResult:
+    """Remove stale staging, then stage, publish and write the manifest; a re-run resumes where a killed one stopped."""
     hook = hook or (lambda event, path: None)
     base = plan.destination.folder
+    cleaned = tuple(remove_stale_staging(store, base, plan.export_id, now, hook))
     final, staging = join(base, plan.export_id), join(base, STAGING, plan.export_id)
     manifest_path = join(final, MANIFEST)
     existing = store.read(manifest_path)
     if existing is not None:  # published: at most the pointer to it is missing (a run killed just before it)
         point_latest(store, base, manifest_path, hook)
-        return ExportResult(Manifest.model_validate_json(existing), manifest_path, [], [], already_published=True)
+        return ExportResult(Manifest.model_validate_json(existing), manifest_path, [], [], True, cleaned)
     published = [complete_record(store, final, p) for p in plan.tables]
     staged, resumed = [], []
     if not all(published):  # not (completely) published yet: stage what is missing, then publish
+        if store.read(join(staging, STAGING_RECORD)) is None:
+            _put(store, join(staging, STAGING_RECORD), Staging(export=plan.name, export_id=plan.export_id,
+                                                                started_at=now or datetime.now(UTC)).to_bytes())
         records = []
         for planned in plan.tables:
             record = complete_record(store, staging, planned)
@@ -121,7 +129,7 @@ def run_export(plan: ExportPlan, store: ExportStore, hook: Hook | None = None,
     _put(store, manifest_path, manifest.to_bytes())
     hook("manifest", manifest_path)
     point_latest(store, base, manifest_path, hook)
-    return ExportResult(manifest, manifest_path, staged, resumed)
+    return ExportResult(manifest, manifest_path, staged, resumed, cleaned=cleaned)
 
 
 def point_latest(store: ExportStore, base: str, manifest_path: str, hook: Hook) -> None:

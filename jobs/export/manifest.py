@@ -3,6 +3,7 @@
 Layout under the destination folder (`<id>` hashes the export's name, format, principal, masks and each
 table's Delta version, so a re-run of the same export finds its own staging):
 
+    _staging/<id>/_export.json       which export started this staging, and when (stale staging: jobs/export/stale.py)
     _staging/<id>/<table>/...        files being written (never read by anyone)
     _staging/<id>/_tables/<table>.json  written after the table's last file: the table is complete
     <id>/<table>/...                 published files
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 MANIFEST = "_manifest.json"
 LATEST = "_latest.json"
 STAGING = "_staging"
+STAGING_RECORD = "_export.json"
 TABLE_RECORDS = "_tables"
 
 
@@ -71,6 +73,14 @@ class Manifest(Record):
     exported_at: datetime
     grants: Grants
     tables: list[ExportedTable]
+
+
+class Staging(Record):
+    """Written when an export starts staging: whose staging this is, so a later export may judge it stale."""
+
+    export: str
+    export_id: str
+    started_at: datetime
 
 
 class Latest(Record):

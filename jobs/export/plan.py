@@ -32,8 +32,8 @@ class PlannedTable:
 
     @property
     def masked_columns(self) -> dict[str, str]:
-        """column (or column.field of a related profile) -> hash | null, for the manifest."""
-        return {(f"{m.column}.{a}" if m.nested else a): kind for m in self.masks for a, kind in m.fields.items()}
+        """column (or column.field of a related profile or timeline event) -> hash | null, for the manifest."""
+        return {key: kind for m in self.masks for key, kind in m.described().items()}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ resumed export can tell a complete staged file from a partial one without downlo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
 CHECKSUM = "sha256"  # metadata key of every file an export writes
@@ -14,11 +15,12 @@ CHECKSUM = "sha256"  # metadata key of every file an export writes
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A file in the container: its path, size in bytes and the SHA-256 recorded when it was written."""
+    """A file in the container: its path, size in bytes, the SHA-256 recorded when it was written, when it was."""
 
     path: str
     size: int
     sha256: str | None
+    modified: datetime | None = None  # the service's Last-Modified
 
 
 class ExportStore(Protocol):
@@ -30,8 +32,8 @@ class ExportStore(Protocol):
     def read(self, path: str) -> bytes | None:
         """The file's bytes, None if it is not there."""
 
-    def files(self, prefix: str) -> list[StoredFile]:
-        """Every file under the prefix (a folder), with its size and checksum."""
+    def files(self, prefix: str, checksums: bool = True) -> list[StoredFile]:
+        """Every file under the prefix (a folder), with its size, last change and (checksums) its SHA-256."""
 
     def publish(self, staging: str, final: str) -> None:
         """Make the staged folder's files visible under final (DFS: rename; Blob: copy, then delete staging)."""

@@ -43,6 +43,7 @@ def _export_asset(workspace: Workspace, name: str, export: Export) -> dg.AssetsD
             "delta_versions": {t.table: t.delta_version for t in manifest.tables},
             "tables_staged": result.staged, "tables_resumed": result.resumed,
             "already_published": result.already_published,
+            "stale_staging_removed": {r.path: r.reason for r in result.cleaned},
         })
 
     return _export

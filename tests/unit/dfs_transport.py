@@ -35,6 +35,9 @@ class Response(HttpResponse):
     def body(self) -> bytes:
         return self._body
 
+    def read(self) -> bytes:  # the Blob client reads an error's body this way (Get Blob's 404)
+        return self._body
+
 
 @dataclass(frozen=True)
 class Sent:

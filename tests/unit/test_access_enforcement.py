@@ -118,6 +118,39 @@ def test_a_masked_email_arrives_hashed_and_a_nulled_phone_as_null(workspace, lak
     assert "masked columns ['email', 'phone'] (roles.marketing.masks)" in seen["withheld"]
 
 
+def test_the_timelines_channel_and_amount_arrive_masked_as_their_types_attributes(lake, tmp_path):
+    folder = copy_retail(tmp_path)
+    edit(folder, "access.yaml", lambda data: data["roles"]["marketing"]["masks"].update(
+        {"purchase.amount": "hash", "channel": "null"}))
+    events = deltalake.DeltaTable(str(lake / "gold" / "customer_timeline")).to_pandas().set_index("record_id")
+    nested, longer = card(folder, lake, "C0005", "--as", MARKETING), card(folder, lake, "C0005", "--as", MARKETING,
+                                                                              "--timeline", "6")
+    for shown in (nested["timeline"], longer["timeline"]):
+        assert "purchase" in [e["interaction_type"] for e in shown]
+        for event in shown:
+            truth = events.loc[event["record_id"]]
+            assert event["channel"] is None
+            if event["interaction_type"] == "purchase":  # purchase.amount: the HMAC of its text, 10.0 -> "10.0"
+                assert truth["amount"] > 0 and event["amount"] == hashed(str(float(truth["amount"])))
+            else:
+                assert event["amount"] is None and pd.isna(truth["amount"])
+    assert len(longer["timeline"]) == 5  # support cases are not granted
+    assert "masked in the timeline ['purchase.channel', 'purchase.amount'] (roles.marketing.masks)" in nested["withheld"]
+
+
+def test_a_member_of_the_marketing_group_sees_the_card_as_marketing(workspace, lake, monkeypatch):
+    from insights.access import groups
+    from tests.unit.graph_transport import FakeGraph, JwtToken
+
+    member = "aaaaaaaa-1111-4111-8111-000000000001"  # listed nowhere; Graph says it is in the marketing group
+    transport = FakeGraph(member_groups={member: [MARKETING]})
+    monkeypatch.setattr(groups, "_PROCESS", groups.GroupLookup(JwtToken(member), transport=transport))
+    seen, as_group = card(workspace, lake, "C0003", "--as", member), card(workspace, lake, "C0003", "--as", MARKETING)
+    row = row_of(lake, "C0003")
+    assert seen["profile"]["email"]["value"] == hashed(row["email"]) and seen == as_group
+    assert [s.path for s in transport.sent] == [f"/v1.0/directoryObjects/{member}/getMemberGroups"]
+
+
 def test_the_salt_variable_wins_over_the_file(workspace, lake, monkeypatch):
     monkeypatch.setenv("INSIGHTS_ACCESS_SALT", "from-the-vault")
     seen = card(workspace, lake, "C0003", "--as", MARKETING)

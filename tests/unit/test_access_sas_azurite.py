@@ -54,19 +54,37 @@ def delta_files(root, name: str, frame: pd.DataFrame) -> dict[str, bytes]:
             for p in sorted((root / name).rglob("*")) if p.is_file()}
 
 
+def overwritten(root, name: str) -> dict[str, bytes]:
+    """A Delta table whose second commit overwrites the first: the first data file stays, in no current version."""
+    deltalake.write_deltalake(str(root / name), pd.DataFrame({"customer_id": ["c9"], "channel": ["old"]}))
+    first = {p.name for p in (root / name).glob("*.parquet")}
+    deltalake.write_deltalake(str(root / name), pd.DataFrame({"customer_id": ["c1", "c2"], "channel": ["web", "store"]}),
+                              mode="overwrite")
+    files = {f"{PREFIX}/gold/{name}/{p.relative_to(root / name)}": p.read_bytes()
+             for p in sorted((root / name).rglob("*")) if p.is_file()}
+    (removed,) = first
+    OLD_FILES[name] = f"{PREFIX}/gold/{name}/{removed}"
+    return files
+
+
+OLD_FILES: dict[str, str] = {}  # table -> its data file that the overwrite removed
+
+
 @pytest.fixture(scope="module")
 def lake(secure, tmp_path_factory):
-    """gold/customer_360 and gold/customer_ids uploaded to container `lake` with the account key."""
+    """gold/customer_360, customer_ids and customer_timeline (overwritten once) uploaded to container `lake`."""
     service, _ = secure
     root = tmp_path_factory.mktemp("gold")
     tables = {"customer_360": delta_files(root, "customer_360", pd.DataFrame(
                   {"customer_id": ["c1", "c2", "c3"], "email": ["a@x.org", None, "c@x.org"]})),
               "customer_ids": delta_files(root, "customer_ids", pd.DataFrame(
-                  {"record_id": ["crm:1", "web:9"], "customer_id": ["c1", "c1"]}))}
+                  {"record_id": ["crm:1", "web:9"], "customer_id": ["c1", "c1"]})),
+              "customer_timeline": overwritten(root, "customer_timeline")}
     container = service.container("lake")
     for files in tables.values():
         for name, data in files.items():
             container.upload_blob(name, data, overwrite=True)
+    tables["root"] = root
     return tables
 
 
@@ -158,3 +176,49 @@ def test_the_directory_sas_gets_its_key_from_azurite_which_cannot_check_sr_d(wor
     name = next(iter(lake["customer_360"]))
     file_url = f"{service.account_url}/lake/{name}?{urlparse(url).query}"
     refusal(lambda: with_sas(file_url, service.verify).download_blob().readall(), "AuthorizationFailure")
+
+
+def test_per_file_sas_covers_the_current_delta_version_only_and_refuses_beyond_the_role(
+        workspace, secure, lake, tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from insights.cli import main
+    from jobs import delta_rs
+    from tests.unit.access_world import MARKETING
+
+    service, token = secure
+    monkeypatch.setattr("azure.identity.DefaultAzureCredential", lambda **kwargs: token)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", service.verify)  # requests (azure-core's transport) trusts the test CA
+    monkeypatch.setenv("INSIGHTS_MLFLOW_URI", "http://127.0.0.1:5000")
+    opened = []
+    monkeypatch.setattr(delta_rs, "open_delta", lambda path: opened.append(path) or deltalake.DeltaTable(
+        str(lake["root"] / path.rsplit("/", 1)[-1])))  # the uploaded copy, read where it was written
+    args = ["access", "sas", "--path", "gold/customer_timeline", "--per-file", "--blob-endpoint", service.account_url,
+            "--workspace", str(workspace.root), "--lake", f"abfss://lake@{azurite.ACCOUNT}.dfs.core.windows.net/{PREFIX}"]
+    done = CliRunner().invoke(main, [*args, "--as", ANALYST_360])
+    assert done.exit_code == 0, done.output
+    assert opened == [f"abfss://lake@{azurite.ACCOUNT}.dfs.core.windows.net/{PREFIX}/gold/customer_timeline"]
+    urls = done.output.split()
+    names = [urlparse(u).path.removeprefix(f"/{azurite.ACCOUNT}/lake/") for u in urls]
+    uploaded = lake["customer_timeline"]
+    assert sorted(names) == sorted(set(uploaded) - {OLD_FILES["customer_timeline"]}), "the current version, whole"
+    for name, url in zip(names, urls, strict=True):
+        assert "sr=b" in url and "sp=r&" in url
+        data = with_sas(url, service.verify).download_blob().readall()
+        assert data == uploaded[name]
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    read = deltalake.DeltaTable(str(tmp_path / PREFIX / "gold" / "customer_timeline")).to_pandas()
+    assert sorted(read["customer_id"]) == ["c1", "c2"]
+    removed = f"{service.account_url}/lake/{OLD_FILES['customer_timeline']}?{urlparse(urls[-1]).query}"
+    refusal(lambda: with_sas(removed, service.verify).download_blob().readall(), "AuthorizationFailure")
+    written = CliRunner().invoke(main, [*args, "--as", ANALYST_360, "--out", str(tmp_path / "sas.json")])
+    assert written.exit_code == 0 and "wrote 3 SAS URLs (gold/customer_timeline v1)" in written.output
+    assert sorted(json.loads((tmp_path / "sas.json").read_text())) == sorted(names)
+    assert (tmp_path / "sas.json").stat().st_mode & 0o777 == 0o600
+    masked = CliRunner().invoke(main, [*args, "--as", MARKETING])
+    assert masked.exit_code == 1 and "may not read gold/customer_timeline as files" in masked.output
+    wider = CliRunner().invoke(main, [*args, "--as", ANALYST_360, "--permissions", "rw"])
+    assert wider.exit_code == 1 and "'w' is refused" in wider.output

@@ -10,13 +10,14 @@ import pytest
 from pydantic import ValidationError
 
 from jobs.customer_360 import Customer360Inputs, customer_360_rows
-from jobs.customer_timeline import amount_attribute, interaction_rows, timeline_rows
+from jobs.customer_timeline import interaction_rows, timeline_rows
 from jobs.related_profiles import customer_relationships
 from jobs.row_changes import plan_refresh, with_row_hash
 from jobs.built_from import BuiltFrom
 from jobs.writes import merge, overwrite
 from orchestration.assets.customer_360 import sample_card
 from schemas.model import InteractionType, Model
+from schemas.timeline import amount_attribute
 from schemas.workspace_core import Settings
 
 MODEL = Model.model_validate({

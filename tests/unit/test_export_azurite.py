@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import deltalake
 import pyarrow as pa
@@ -49,11 +50,12 @@ def container(blob, request):
     return blob.container(name)
 
 
-def export(workspace, lake, blob, container, principal=ADMIN, fmt="parquet", tables=TABLES, hook=None, part_rows=3):
+def export(workspace, lake, blob, container, principal=ADMIN, fmt="parquet", tables=TABLES, hook=None, part_rows=3,
+           name="partner_feed", now=None):
     destination = Destination.parse(f"{blob.account_url}/{container.container_name}/out")
-    plan = plan_export(workspace, lake, "partner_feed", destination, tables, fmt,
+    plan = plan_export(workspace, lake, name, destination, tables, fmt,
                        permissions_for(workspace, principal))
-    return run_export(plan, open_store(destination, blob.credential()), hook=hook, part_rows=part_rows)
+    return run_export(plan, open_store(destination, blob.credential()), hook=hook, part_rows=part_rows, now=now)
 
 
 def blobs(container) -> dict[str, bytes]:
@@ -144,7 +146,53 @@ def test_customer_360_masks_the_golden_columns_and_the_related_profiles_attribut
         assert row["related_home_store"] == (None if store is None else {**store, "name": hashed(store["name"])})
         assert row["records"] == was["records"] and row["email_source"] == was["email_source"]
     assert manifest["tables"][0]["masked_columns"] == {"email": "hash", "phone": "null",
-                                                       "related_home_store.name": "hash"}
+                                                       "related_home_store.name": "hash", "timeline.channel": "null",
+                                                       "timeline.amount": "hash"}
+
+
+def as_exported(event: dict) -> dict:
+    """A timeline event as partner_360 sees it: channel nulled, purchase.amount hashed (the field becomes text)."""
+    amount = event["amount"]
+    if event["interaction_type"] == "purchase":
+        amount = hashed(str(amount))
+    elif amount is not None:
+        amount = str(amount)  # purchase_line's line_amount is not masked: its text, as the hash would read it
+    return {**event, "channel": None, "amount": amount}
+
+
+def test_timeline_events_are_masked_by_their_own_type_in_customer_360_and_customer_timeline(
+        workspace, lake, blob, container, tmp_path):
+    export(workspace, lake, blob, container, principal=PARTNER_360, tables=["customer_360", "customer_timeline"])
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    got = {t["folder"]: read_back(stored, manifest, t, tmp_path).to_pylist() for t in manifest["tables"]}
+    was_360 = {r["customer_id"]: r for r in source(lake, "customer_360").to_pylist()}
+    assert sum(len(r["timeline"]) for r in got["customer_360"]) > len(got["customer_360"])
+    for row in got["customer_360"]:
+        assert row["timeline"] == [as_exported(e) for e in was_360[row["customer_id"]]["timeline"]]
+    key = lambda r: (r["customer_id"], r["record_id"])  # noqa: E731
+    expected = [as_exported(r) for r in source(lake, "customer_timeline").to_pylist()]
+    assert sorted(got["customer_timeline"], key=key) == sorted(expected, key=key)
+    assert manifest["tables"][1]["masked_columns"] == {"channel": "null", "amount": "hash"}
+
+
+def test_daily_activity_channels_are_masked_by_each_rows_type_and_its_files_refused_to_the_role(
+        workspace, lake, blob, container, tmp_path):
+    from schemas.catalog import by_key
+    from schemas.table_access import table_refusal
+
+    export(workspace, lake, blob, container, principal=PARTNER_360, tables=["daily_activity"])
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    got = read_back(stored, manifest, manifest["tables"][0], tmp_path).to_pylist()
+    was = source(lake, "daily_activity").to_pylist()  # channel nulled where the type has the attribute
+    expected = [{**r, "channel": r["channel"] if r["interaction_type"] == "web_visit" else None} for r in was]
+    key = lambda r: r["interaction_type"]  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key) and manifest["tables"][0]["masked_columns"] == {
+        "channel": "null"}
+    why = table_refusal(by_key(workspace)["gold/daily_activity"], permissions_for(workspace, PARTNER_360), workspace)
+    assert why == "masked columns ['purchase.channel', 'support_case.channel'] (files cannot mask: read it through " \
+        "insights or an export)"
 
 
 def test_a_table_the_role_is_not_granted_is_refused_naming_the_grant(workspace, lake, blob, container):
@@ -201,6 +249,53 @@ def test_an_export_killed_midway_and_run_again_completes_with_every_table_once(
         assert len(result.resumed) + len(result.staged) == len(TABLES)
     again = export(workspace, lake, blob, container)
     assert again.already_published and again.manifest.export_id == manifest["export_id"]
+
+
+def staging_ids(container) -> set[str]:
+    return {b.name.split("/")[2] for b in container.list_blobs(name_starts_with="out/_staging/")}
+
+
+def test_stale_staging_of_other_ids_is_removed_when_superseded_or_old_and_readers_never_see_it(
+        workspace, lake, blob, container, caplog):
+    def kill_at_first_file(event, path):
+        if event == "staged":
+            raise Killed(path)
+
+    for name in ("partner_feed", "other_feed"):  # two abandoned exports: this name's, and another name's
+        with pytest.raises(Killed):
+            export(workspace, lake, blob, container, tables=["golden_customer"], hook=kill_at_first_file, name=name)
+    container.upload_blob("out/_staging/0123456789abcdef/golden_customer/part-00000.parquet", b"older code's")
+    abandoned = staging_ids(container)
+    assert len(abandoned) == 3
+    deltalake.write_deltalake(lake.gold("golden_customer"), source(lake, "golden_customer").slice(0, 1), mode="append")
+    events = []
+
+    def watch(event, path):
+        events.append((event, path))
+        reader_view(container)
+
+    done = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch)  # a new version: new id
+    assert done.cleaned == () and staging_ids(container) == abandoned, "written seconds ago: may still be running"
+    now = datetime.now(UTC)
+    with caplog.at_level("INFO", logger="jobs.export.stale"):
+        later = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch,
+                       now=now + timedelta(minutes=11))
+    (superseded,) = later.cleaned
+    assert later.already_published and f"superseded by export {done.manifest.export_id}" in superseded.reason
+    assert superseded.path in caplog.text and ("cleaned", superseded.path) in events
+    from insights.commands.export import render
+
+    assert f"removed stale staging {superseded.path} (2 files): superseded by export" in render(later, "uri")
+    kept = staging_ids(container)
+    assert len(kept) == 2 and superseded.path.split("/")[-1] not in kept, "another name's staging is not superseded"
+    day_later = export(workspace, lake, blob, container, tables=["golden_customer"], hook=watch,
+                       now=now + timedelta(hours=25))
+    assert {r.path.split("/")[-1] for r in day_later.cleaned} == kept and staging_ids(container) == set()
+    assert all("unchanged for 25 h" in r.reason for r in day_later.cleaned)
+    stored = blobs(container)
+    manifest = manifest_of(stored)
+    assert manifest["export_id"] == done.manifest.export_id and manifest["tables"][0]["rows"] == 8
+    assert_matches_manifest(stored, manifest)
 
 
 def connection_string(blob) -> str:

@@ -12,9 +12,11 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
 from jobs.export.destination import Destination, open_store
+from jobs.export.stale import remove_stale_staging
 from tests.unit.dfs_transport import InMemoryTransport, Response, Sent, StaticToken
 
 STAMP = {"ETag": '"0x1"', "Last-Modified": "Tue, 01 Dec 2026 12:00:00 GMT"}
@@ -26,6 +28,7 @@ class RecordingDfs(InMemoryTransport):
 
     sent: list[Sent] = field(default_factory=list)
     listing: dict[str, tuple[int, str]] = field(default_factory=dict)  # file path -> size, sha256 (for GET/HEAD)
+    modified: dict[str, str] = field(default_factory=dict)  # file path -> Last-Modified (default STAMP's)
 
     def send(self, request, **kwargs):
         url = urlparse(request.url)
@@ -35,11 +38,14 @@ class RecordingDfs(InMemoryTransport):
                               body.decode("latin-1")))
         if request.method == "GET" and query.get("resource") == "filesystem":  # Path - List
             paths = [{"name": n, "contentLength": str(size), "isDirectory": "false", "etag": "0x1",
-                      "lastModified": STAMP["Last-Modified"]} for n, (size, _) in self.listing.items()]
+                      "lastModified": self.modified.get(n, STAMP["Last-Modified"])}
+                     for n, (size, _) in self.listing.items()]
             return Response(request, 200, {"Content-Type": "application/json"}, json.dumps({"paths": paths}).encode())
         if request.method == "HEAD":  # Get Blob Properties (the SDK asks the Blob endpoint): x-ms-meta-<name>
             _, digest = self.listing[unquote(url.path).removeprefix("/exports/")]
             return Response(request, 200, {**STAMP, "x-ms-meta-sha256": digest, "x-ms-blob-type": "BlockBlob"})
+        if request.method == "GET":  # Get Blob (a read): none of these files exist
+            return Response(request, 404, {"x-ms-error-code": "BlobNotFound"})
         status = {"PUT": 201, "DELETE": 200}.get(request.method, 202 if query.get("action") == "append" else 200)
         return Response(request, status, STAMP)
 
@@ -92,3 +98,20 @@ def test_files_lists_the_directory_recursively_and_reads_each_checksum_from_its_
         "GET", "/exports", "crm/_staging/abc", "true")
     assert (head.method, head.path) == ("HEAD", "/exports/crm/_staging/abc/golden_customer/part-00000.parquet")
     assert (listed.host, head.host) == ("acct.dfs.core.windows.net", "acct.blob.core.windows.net")
+
+
+def test_staging_of_other_ids_unchanged_for_over_a_day_is_removed_with_one_recursive_delete(caplog):
+    staged = {"crm/_staging/old0000000000000/golden_customer/part-00000.parquet": "Tue, 01 Dec 2026 10:00:00 GMT",
+              "crm/_staging/old0000000000000/_tables/golden_customer.json": "Tue, 01 Dec 2026 10:00:05 GMT",
+              "crm/_staging/fresh00000000000/golden_customer/part-00000.parquet": "Thu, 03 Dec 2026 11:30:00 GMT",
+              "crm/_staging/mine000000000000/golden_customer/part-00000.parquet": "Mon, 30 Nov 2026 09:00:00 GMT"}
+    transport = RecordingDfs(listing={p: (12, "ab" * 32) for p in staged}, modified=staged)
+    with caplog.at_level("INFO", logger="jobs.export.stale"):
+        removed = remove_stale_staging(store(transport), "crm", "mine000000000000", now=datetime(2026, 12, 3, 12, tzinfo=UTC))
+    assert [(r.path, r.files) for r in removed] == [("crm/_staging/old0000000000000", 2)]
+    assert "unchanged for 50 h" in removed[0].reason and "crm/_staging/old0000000000000" in caplog.text
+    listed = transport.sent[0]
+    assert (listed.method, listed.query["directory"], listed.query["recursive"]) == ("GET", "crm/_staging", "true")
+    assert not [s for s in transport.sent if s.method == "HEAD"], "no checksum is read to judge staging"
+    deletes = [(s.path, s.query.get("recursive")) for s in transport.sent if s.method == "DELETE"]
+    assert deletes == [("/exports/crm/_staging/old0000000000000", "true")]  # not the fresh one, not this export's own
