@@ -39,7 +39,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.conform import conform_source, record_id
+from jobs.conform import Conformed, conform, conform_source, raw_value, record_id
 from jobs.delta import read_table, table_version
 from jobs.lake import LakeTable, each_table, forget_erased_rows
 from jobs.privacy.identifiers import Subject
@@ -47,6 +47,7 @@ from jobs.privacy.presence import has_rows, holds_any, raw_may_hold
 from jobs.privacy.subject import contact_columns
 from jobs.writes import merge
 from schemas.catalog import Table, catalog
+from schemas.model import Model
 from schemas.sources import Source
 from schemas.tables import BRONZE, QUARANTINE, RAW_COL, RECORD_ID, link_column
 from schemas.workspace import Workspace
@@ -149,8 +150,10 @@ def _erase_bronze(spark: SparkSession, workspace: Workspace, name: str, path: st
     wanted = _bronze_wanted(workspace, name, subject)
     if not wanted:
         return 0  # none of their records is of this source, links to its targets or has its contacts
-    bronze = read_table(spark, path)
-    conformed = conform_source(bronze, name, source, model, workspace.settings.defaults.country)
+    country = workspace.settings.defaults.country
+    bronze = read_table(spark, path).where(_may_conform_to(conform(name, source, model, country), source, model,
+                                                            wanted))
+    conformed = conform_source(bronze, name, source, model, country)
     tests = [F.col(column).isin(values) for column, values in wanted.items()]
     doomed = [r[0] for r in conformed.where(reduce(lambda a, b: a | b, tests))
               .select(RECORD_ID).where(F.col(RECORD_ID).isNotNull()).distinct().collect()]
@@ -158,6 +161,32 @@ def _erase_bronze(spark: SparkSession, workspace: Workspace, name: str, path: st
         return 0
     needles = spark.createDataFrame([(v,) for v in doomed], f"{VALUE} string")
     return delete_matching(spark, path, needles, record_id(name, source.key) == F.col(f"s.{VALUE}"))
+
+
+def _may_conform_to(row: Conformed, source: Source, model: Model, wanted: dict[str, list[str]]) -> Column:
+    """True for every bronze row whose conformed values may be wanted, without the phone UDF.
+
+    IDs, links and emails are Spark expressions, tested exactly. A phone normalises to one of
+    the numbers only if its text holds that number's last four digits, unless the text has a
+    character phonenumbers may read otherwise (a letter, another script's digit, an extension
+    mark): such rows pass too, and the exact test on the conformed rows decides.
+    """
+    phones = {c for c, kind in contact_columns(model, source.target.name).items() if kind == "phone"}
+    conformed = {RECORD_ID: row.record_id, **{link_column(r): c for r, c in row.links.items()}, **row.attributes}
+    tests = []
+    for column, values in wanted.items():
+        if column not in phones:
+            tests.append(conformed[column].isin(values))
+            continue
+        tests.append(may_be_phone(raw_value(source.column_mappings()[column]).cast("string"), values))
+    return reduce(lambda a, b: a | b, tests)
+
+
+def may_be_phone(text: Column, phones: list[str]) -> Column:
+    """False only for text that cannot normalise to one of the E.164 phones (see _may_conform_to)."""
+    digits = F.regexp_replace(text, "[^0-9]", "")
+    tails = [F.instr(digits, tail) > 0 for tail in sorted({p[-4:] for p in phones})]
+    return text.rlike(r"[^0-9 +().\-/]") | reduce(lambda a, b: a | b, tails)
 
 
 def _bronze_wanted(workspace: Workspace, name: str, subject: Subject) -> dict[str, list[str]]:

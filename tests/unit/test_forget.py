@@ -10,6 +10,7 @@ import deltalake
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql import functions as F
 
 from jobs.bronze import land_source
 from jobs.customer_measures import customer_measures
@@ -195,6 +196,27 @@ def test_the_raw_text_precheck_never_misses_a_row_the_erase_would_match(spark, f
                 assert may or (raw, kind, value) not in matched, (name, raw, kind, value)
                 ruled_out += not may
     assert ruled_out > len(NEEDLES)  # the precheck spares most MERGEs
+
+
+# Phones as sources spell them: trunk prefixes, international prefixes, extensions, letters, other scripts.
+PHONES = ["+44 20 7946 0018", "020 7946 0018", "0044 (0)20 7946-0018", "07911 123456", "+1 (212) 555-0100 x12",
+          "1-800-FLOWERS", "\uff10\uff17\uff19\uff11\uff11 123456", "tel:+44-20-7946-0019", "+353 87 123 4567",
+          "087 123 4567", "+54 9 11 4123-4567", "011 15 4123-4567", "  ", None]
+
+
+def test_the_bronze_phone_precheck_passes_every_spelling_that_normalises_to_a_wanted_phone(spark):
+    from jobs.normalize import phone
+    from jobs.privacy.erase import may_be_phone
+
+    rows = spark.createDataFrame([(p,) for p in PHONES], "raw string")
+    normal = {r.raw: r.e164 for r in rows.select("raw", phone(F.col("raw"), "GB").alias("e164")).collect()}
+    wanted = sorted({e for e in normal.values() if e})
+    assert len(wanted) >= 5  # most spellings are numbers
+    checked = rows.select("raw", may_be_phone(F.col("raw"), wanted).alias("may")).collect()
+    missed = [r.raw for r in checked if normal[r.raw] in wanted and not r.may]
+    assert missed == []
+    others = rows.select(may_be_phone(F.col("raw"), ["+447000000999"]).alias("may")).collect()
+    assert sum(bool(r.may) for r in others) <= 4  # only the spellings with letters or other digits pass
 
 
 def test_a_keyed_table_is_searched_only_where_its_keys_hold_someone(tmp_path):
