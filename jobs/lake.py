@@ -6,27 +6,26 @@ so the same code lists a laptop lake and an ADLS one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
-from delta.tables import DeltaTable
+from deltalake import PostCommitHookProperties
 from pyspark.sql import SparkSession
 
 from jobs.delta import table_version
 from jobs.delta_rs import open_delta
-from schemas.privacy import DEFAULT_RETENTION_HOURS
 from schemas.tables import Lake
 
 FORGET_WRITER = "jobs.privacy.erase"  # the module whose MERGEs erase forgotten people (no import: it imports us)
 
-RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
-# Tables worked on together by lake-wide passes (forget's erase, its vacuum). On the small tables
-# most lakes are made of, each table's MERGE or VACUUM is mostly fixed driver-side time (the log,
-# planning, the commit) with the executors idle, so a few at once overlap.
+# Tables worked on together by forget's erase. On the small tables most lakes are made of, each
+# table's MERGE is mostly fixed driver-side time (the log, planning, the commit) with the
+# executors idle, so a few at once overlap.
 TABLES_AT_ONCE = 3
+NO_HOOKS = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=False)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -67,49 +66,26 @@ def previous_row_count(spark: SparkSession, path: str) -> int | None:
     latest = table_version(spark, path)
     if not latest:  # no table, or only version 0
         return None
-    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - _forgotten_rows(path)
+    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - forget_erased_rows(path)
 
 
-def _forgotten_rows(path: str) -> int:
-    """Rows the latest commit deleted, if a forget's erase made it (its MERGE's metrics); else 0.
+def forget_erased_rows(path: str, newest: int = 1) -> int:
+    """Rows that forget's erase MERGEs deleted among the table's newest commits (their metrics).
 
-    Read with delta-rs (the newest log file), not a Spark history job: every validation asks.
+    Read with delta-rs (the log's newest files), not a Spark history job: every validation asks
+    about the latest commit, and forget's erase about the commits after its own start.
     """
-    table = open_delta(path)
-    last = table.history(1)[0] if table is not None else {}
-    if last.get("operation") != "MERGE" or f'"writer": "{FORGET_WRITER}"' not in str(last.get("userMetadata") or ""):
+    table = open_delta(path) if newest > 0 else None
+    if table is None:
         return 0
-    return int((last.get("operationMetrics") or {}).get("numTargetRowsDeleted", 0))
+    return sum(int((commit.get("operationMetrics") or {}).get("numTargetRowsDeleted", 0))
+               for commit in table.history(newest) if _forget_erase(commit))
 
 
-@contextmanager
-def retention_check_off(spark: SparkSession, retention_hours: float) -> Iterator[None]:
-    """Allow VACUUM below Delta's 7-day safety floor for this block only, when asked to."""
-    if retention_hours >= DEFAULT_RETENTION_HOURS:
-        yield
-        return
-    before = spark.conf.get(RETENTION_CHECK, "true")
-    spark.conf.set(RETENTION_CHECK, "false")
-    try:
-        yield
-    finally:
-        spark.conf.set(RETENTION_CHECK, before)
-
-
-@contextmanager
-def _listing_parallelism(spark: SparkSession) -> Iterator[None]:
-    """VACUUM lists files with spark.sql.sources.parallelPartitionDiscovery.parallelism tasks
-    (10,000 by default): a minute and more per small table; the cores are enough."""
-    key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-    before = spark.conf.get(key, None)
-    spark.conf.set(key, str(max(1, spark.sparkContext.defaultParallelism)))
-    try:
-        yield
-    finally:
-        if before is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, before)
+def _forget_erase(commit: dict) -> bool:
+    """Whether a commit is a MERGE of forget's erase (its writer in the commit record)."""
+    return (commit.get("operation") == "MERGE"
+            and f'"writer": "{FORGET_WRITER}"' in str(commit.get("userMetadata") or ""))
 
 
 def each_table(items: list[Item], work: Callable[[Item], Result], at_once: int = TABLES_AT_ONCE) -> list[Result]:
@@ -122,12 +98,37 @@ def each_table(items: list[Item], work: Callable[[Item], Result], at_once: int =
         return list(pool.map(work, items))
 
 
-def vacuum_tables(spark: SparkSession, tables: list[LakeTable], retention_hours: float) -> list[str]:
-    """VACUUM each table: files no current version needs and older than the retention go.
+def vacuum_tables(tables: list[LakeTable], retention_hours: float) -> list[str]:
+    """VACUUM each table there is (delta-rs): files no current version needs and older than the retention go.
 
-    Files of removed versions, orphans of crashed writes and change-data files all older
-    than the retention are deleted, so time travel cannot return what a DELETE removed.
+    Files of removed versions, orphans of crashed writes and change-data files all older than the
+    retention are deleted (full mode), so time travel cannot return what a DELETE removed; a
+    vacuum that deletes files records VACUUM START and END commits, as Spark's does. delta-rs
+    reads the log and lists the files itself: no Spark job (Spark's VACUUM of a small table was
+    some 26). The keys of the tables vacuumed (those that exist).
     """
-    with retention_check_off(spark, retention_hours), _listing_parallelism(spark):
-        each_table(tables, lambda table: DeltaTable.forPath(spark, table.path).vacuum(retention_hours))
-    return [table.key for table in tables]
+    return [table.key for table in tables if vacuum_table(table.path, retention_hours) is not None]
+
+
+def vacuum_table(path: str, retention_hours: float) -> list[str] | None:
+    """VACUUM one table: the files it deleted (relative to the table), or None when there is no table.
+
+    Checkpoints stay the work of Spark's writers (delta-rs writes none here, nor cleans the log).
+    """
+    table = open_delta(path)
+    if table is None:
+        return None
+    deleted = table.vacuum(retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False,
+                           full=True, post_commithook_properties=NO_HOOKS)
+    _drop_checksums(path, deleted)
+    return deleted
+
+
+def _drop_checksums(path: str, deleted: list[str]) -> None:
+    """Hadoop's local file system keeps .<file>.crc beside each file Spark wrote; delta-rs leaves them."""
+    if "://" in path and not path.startswith("file:"):
+        return  # object stores keep no checksum files
+    root = Path(path.removeprefix("file://").removeprefix("file:"))
+    for name in deleted:
+        file = root / name
+        file.with_name(f".{file.name}.crc").unlink(missing_ok=True)

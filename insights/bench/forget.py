@@ -1,7 +1,8 @@
 """`insights bench forget --lake L`: one forget request vs 100 in one pass, on a copy of a materialised lake.
 
 Cases (seconds each, same machine, same run, each applied with --now semantics: resolve,
-erase in one MERGE per table, vacuum the tables touched with retention 0):
+erase in one MERGE per table, vacuum the tables touched with retention 0; the seconds of each
+phase are in the row's "phases", and the slowest tables are printed):
 - one: one customer ID (target: at most 120 s at the small scale);
 - hundred: 100 other customer IDs in one batch (target: at most 2 x one).
 The lake is copied first (the source lake is never written); the customers are the first
@@ -71,10 +72,14 @@ def run(source_lake: Path, workspace, count: int, profile: str, progress=print) 
             row = {"case": case, "seconds": round(seconds, 2), "requests": len(batch),
                    "people_found": sum(s.found for s in done.subjects.values()), "rows_removed": done.total,
                    "tables_erased": len(done.rows_removed),
-                   "tables_vacuumed": len(done.completion.vacuumed) if done.completion else 0, **base}
+                   "tables_vacuumed": len(done.completion.vacuumed) if done.completion else 0,
+                   "phases": {k: v for k, v in done.seconds.items() if " " not in k}, **base}
             results.append(row)
             write_results("forget", [row])
-            progress(f"{case}: {seconds:.1f} s, {row['rows_removed']} rows from {row['tables_erased']} tables")
+            progress(f"{case}: {seconds:.1f} s, {row['rows_removed']} rows from {row['tables_erased']} tables; "
+                     f"phases {json.dumps(row['phases'])}")
+            slowest = sorted(((v, k) for k, v in done.seconds.items() if k.startswith("erase ")), reverse=True)
+            progress("  slowest tables: " + ", ".join(f"{k[6:]} {v:.1f} s" for v, k in slowest[:8]))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     one, hundred = (r["seconds"] for r in results)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
-from jobs.delta import table_exists
 from jobs.lake import LakeTable, vacuum_tables
 from jobs.privacy.forget_requests import erased_requests, mark_complete
 from schemas.catalog import FORGET_REQUESTS
@@ -39,11 +38,11 @@ class Completion:
 def complete_requests(spark: SparkSession, lake: Lake, retention_hours: float,
                       only: list[str] | None = None) -> Completion:
     """Vacuum the tables erased requests touched; mark complete those whose retention has passed."""
-    erased = [r for r in erased_requests(spark, lake) if only is None or r.request_id in only]
+    erased = [r for r in erased_requests(lake) if only is None or r.request_id in only]
     started = datetime.now(UTC).replace(microsecond=0)
     keys = sorted({t for r in erased for t in r.tables} | ({FORGET_REQUESTS.key} if erased else set()))
     tables = [LakeTable(*key.split("/", 1), lake.path(*key.split("/", 1))) for key in keys]
-    vacuumed = vacuum_tables(spark, [t for t in tables if table_exists(spark, t.path)], retention_hours)
+    vacuumed = vacuum_tables(tables, retention_hours)
     due = [r.request_id for r in erased
            if _aware(r.erased_at) + timedelta(hours=retention_hours) <= started]
     if due:

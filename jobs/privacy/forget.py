@@ -7,8 +7,11 @@ makes them complete. `insights forget --now` does all three at once for what it 
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -23,6 +26,8 @@ from schemas.privacy import privacy_settings
 from schemas.tables import Lake
 from schemas.workspace import Workspace
 
+Result = TypeVar("Result")
+
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -32,6 +37,7 @@ class BatchResult:
     subjects: dict[str, Subject] = field(default_factory=dict)  # request_id -> person found
     rows_removed: dict[str, int] = field(default_factory=dict)
     completion: Completion | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # phase (or 'erase <table>') -> wall seconds
 
     @property
     def total(self) -> int:
@@ -58,31 +64,36 @@ class BatchResult:
 def forget_pending(spark: SparkSession, workspace: Workspace, lake: Lake,
                    only: list[str] | None = None) -> BatchResult:
     """Erase every queued request (or those named) from the latest version of every table concerned."""
-    pending = pending_requests(spark, lake, only)
+    clock = _Clock()
+    pending = clock.time("pending", lambda: pending_requests(lake, only))
     if not pending:
         return BatchResult(None)
     batch_id = str(uuid.uuid4())
-    subjects = find_subjects(spark, workspace, lake, pending)
+    subjects = clock.time("resolve", lambda: find_subjects(workspace, lake, pending))
     everyone = Subject.union(list(subjects.values()))
-    erased = erase_subject(spark, workspace, lake_tables(spark, lake), everyone) if everyone.found else []
+    erased = clock.time("erase", lambda: erase_subject(spark, workspace, lake_tables(spark, lake), everyone)
+                        if everyone.found else [])
     removed = {e.table: e.rows for e in erased if e.rows}
     touched = sorted({*removed, FORGET_REQUESTS.key})  # the queue's old versions held the identifiers
     suppress = privacy_settings(workspace.privacy).suppress
-    mark_erased(spark, lake, batch_id, [
+    clock.time("audit", lambda: mark_erased(spark, lake, batch_id, [
         Resolution(request, subject.hashes() if suppress else [], removed, touched)
         for request, subject in subjects.items()
-    ])
-    return BatchResult(batch_id, subjects, removed)
+    ]))
+    clock.seconds |= {f"erase {e.table}": e.seconds for e in erased}
+    return BatchResult(batch_id, subjects, removed, seconds=clock.seconds)
 
 
 def forget_now(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Ask],
                retention_hours: float | None = None) -> BatchResult:
     """Queue, erase and vacuum the tables touched at once: urgent requests, tests, emergencies."""
     retention = _retention(workspace, retention_hours)
-    ids = queue_requests(spark, lake, asks, workspace.settings.defaults.country, retention)
+    clock = _Clock()
+    ids = clock.time("queue", lambda: queue_requests(spark, lake, asks, workspace.settings.defaults.country,
+                                                     retention))
     batch = forget_pending(spark, workspace, lake, only=ids)
-    completion = complete_requests(spark, lake, retention, only=ids)
-    return BatchResult(batch.batch_id, batch.subjects, batch.rows_removed, completion)
+    completion = clock.time("vacuum", lambda: complete_requests(spark, lake, retention, only=ids))
+    return BatchResult(batch.batch_id, batch.subjects, batch.rows_removed, completion, clock.seconds | batch.seconds)
 
 
 def queue(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Ask],
@@ -95,3 +106,17 @@ def queue(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Ask]
 def _retention(workspace: Workspace, retention_hours: float | None) -> float:
     settings = privacy_settings(workspace.privacy)
     return settings.retention_hours if retention_hours is None else retention_hours
+
+
+class _Clock:
+    """Wall seconds per phase of a batch, for the benchmark's profile."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def time(self, phase: str, work: Callable[[], Result]) -> Result:
+        started = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.seconds[phase] = round(time.perf_counter() - started, 2)

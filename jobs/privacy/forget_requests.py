@@ -13,11 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyarrow.dataset as ds
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.delta import read_table, stats_only_on, table_exists
+from jobs.delta_rs import open_delta
 from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
 from jobs.writes import append, merge, set_properties
@@ -125,16 +127,12 @@ def _audit_rows(rows: DataFrame, retention_hours: float) -> DataFrame:
     return rows.select(*columns)
 
 
-def pending_requests(spark: SparkSession, lake: Lake, only: list[str] | None = None) -> list[Pending]:
+def pending_requests(lake: Lake, only: list[str] | None = None) -> list[Pending]:
     """Queued requests, oldest first (only those named, when given)."""
-    audit = read_table(spark, lake.meta(FORGET_REQUESTS))
-    if audit is None or "status" not in audit.columns:
-        return []
-    queued = audit.where(F.col("status") == QUEUED)
-    if only is not None:
-        queued = queued.where(F.col("request_id").isin(only))
-    rows = queued.orderBy("requested_at", "request_id").select("request_id", "identifier_kind", "identifier")
-    return [Pending(r.request_id, r.identifier_kind, r.identifier) for r in rows.collect()]
+    rows = [r for r in _audit(lake, ["request_id", "requested_at", "identifier_kind", "identifier"], QUEUED)
+            if only is None or r["request_id"] in only]
+    rows.sort(key=lambda r: (r["requested_at"], r["request_id"]))
+    return [Pending(r["request_id"], r["identifier_kind"], r["identifier"]) for r in rows]
 
 
 def mark_erased(spark: SparkSession, lake: Lake, batch_id: str, done: list[Resolution]) -> None:
@@ -158,13 +156,21 @@ def mark_complete(spark: SparkSession, lake: Lake, request_ids: list[str], vacuu
                                   "vacuumed_tables": F.lit(vacuumed).cast("bigint")})
 
 
-def erased_requests(spark: SparkSession, lake: Lake) -> list[Erasure]:
+def erased_requests(lake: Lake) -> list[Erasure]:
     """Requests erased from the latest versions and waiting for a vacuum past their retention."""
-    audit = read_table(spark, lake.meta(FORGET_REQUESTS))
-    if audit is None or "status" not in audit.columns:
+    rows = _audit(lake, ["request_id", "erased_at", "retention_hours", "tables"], ERASED)
+    return [Erasure(r["request_id"], r["erased_at"], r["retention_hours"], list(r["tables"])) for r in rows]
+
+
+def _audit(lake: Lake, columns: list[str], status: str) -> list[dict]:
+    """The audit's rows of one status (delta-rs: a small read, no Spark job); none before the queue existed."""
+    table = open_delta(lake.meta(FORGET_REQUESTS))
+    if table is None:
         return []
-    rows = audit.where(F.col("status") == ERASED).select("request_id", "erased_at", "retention_hours", "tables")
-    return [Erasure(r.request_id, r.erased_at, r.retention_hours, list(r.tables)) for r in rows.collect()]
+    dataset = table.to_pyarrow_dataset()
+    if "status" not in dataset.schema.names:
+        return []
+    return dataset.to_table(columns=columns, filter=ds.field("status") == status).to_pylist()
 
 
 def _update(spark: SparkSession, lake: Lake, source: DataFrame, values: dict) -> None:

@@ -6,6 +6,8 @@ are those carrying it, widened to every record identity resolution put under the
 customer_id; their interactions are those linked to these records or customers, or carrying
 one of their emails or phones. Each table is read a fixed number of times whatever the number
 of requests: the rows that concern any of them are collected, then assigned to each request.
+The tables are read with delta-rs (only the columns asked about, filtered in Arrow): a few
+small reads, where Spark spent a job and its planning on each.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+import pyarrow as pa
+import pyarrow.dataset as ds
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs.delta import read_table
+from jobs.delta_rs import open_delta
 from jobs.normalize import email as normal_email
 from jobs.normalize import phone as normal_phone
 from jobs.privacy.forget_requests import Pending
@@ -29,6 +33,7 @@ from schemas.workspace import Workspace
 
 CONTACT_KINDS = ("email", "phone")
 Found = dict[str, set[str]]  # request_id -> values
+Row = dict[str, object]
 
 
 def person_profiles(model: Model) -> list[str]:
@@ -53,11 +58,11 @@ def normalised(spark: SparkSession, kind: str, value: str, region: str) -> str |
     return spark.range(1).select(fn(F.lit(value)).alias("v")).first()["v"]
 
 
-def find_subjects(spark: SparkSession, workspace: Workspace, lake: Lake, asks: list[Pending]) -> dict[str, Subject]:
+def find_subjects(workspace: Workspace, lake: Lake, asks: list[Pending]) -> dict[str, Subject]:
     """request_id -> everything of that person the lake holds (an empty Subject if nothing matches)."""
     model = workspace.model
-    profiles = {t: df for t in person_profiles(model) if (df := read_table(spark, lake.silver(t))) is not None}
-    id_map = read_table(spark, lake.gold(CUSTOMER_IDS.name))
+    profiles = {t: df for t in person_profiles(model) if (df := _table(lake.silver(t))) is not None}
+    id_map = _table(lake.gold(CUSTOMER_IDS.name))
     given = {k: _asked(asks, k) for k in ("customer", "email", "phone")}
 
     customers: Found = defaultdict(set, {r: set(v) for r, v in _by_request(given["customer"]).items()})
@@ -79,7 +84,7 @@ def find_subjects(spark: SparkSession, workspace: Workspace, lake: Lake, asks: l
                     if row[column] is not None:
                         (emails if kind == "email" else phones)[request].add(row[column])
 
-    interactions = _interactions(spark, workspace, lake, records, customers, emails, phones)
+    interactions = _interactions(workspace, lake, records, customers, emails, phones)
     return {a.request_id: _subject(a.request_id, records, customers, emails, phones, interactions) for a in asks}
 
 
@@ -123,12 +128,21 @@ def _contacts(given: dict[str, dict[str, set[str]]], kind: str) -> Found:
     return defaultdict(set, _by_request(given[kind]))
 
 
-def _rows(df: DataFrame, wanted: dict[str, Iterable[str]], columns: list[str] | None = None) -> list[Row]:
+def _table(path: str) -> ds.Dataset | None:
+    """The current version of a lake table as an Arrow dataset, or None if there is none yet."""
+    table = open_delta(path)
+    return table.to_pyarrow_dataset() if table is not None else None
+
+
+def _rows(table: ds.Dataset, wanted: dict[str, Iterable[str]], columns: list[str] | None = None,
+          where: ds.Expression | None = None) -> list[Row]:
     """Rows where any column holds one of its wanted values (one scan; none if nothing is wanted)."""
-    tests = [F.col(c).isin(sorted(v)) for c, v in wanted.items() if v]
+    tests = [ds.field(c).isin(pa.array(sorted(v), table.schema.field(c).type)) for c, v in wanted.items() if v]
     if not tests:
         return []
-    return df.where(reduce(lambda a, b: a | b, tests)).select(*(columns or df.columns)).collect()
+    condition = reduce(lambda a, b: a | b, tests)
+    return table.to_table(columns=columns or table.schema.names,
+                          filter=condition if where is None else condition & where).to_pylist()
 
 
 def _assign(found: Found, rows: list[Row], given: dict, columns: dict[str, str], value: str = RECORD_ID) -> None:
@@ -139,7 +153,7 @@ def _assign(found: Found, rows: list[Row], given: dict, columns: dict[str, str],
                 found[request].add(row[value])
 
 
-def _widen(id_map: DataFrame, records: Found, customers: Found) -> None:
+def _widen(id_map: ds.Dataset, records: Found, customers: Found) -> None:
     """Every record of the same person: the customer IDs of their records, then those IDs' records."""
     for row in _rows(id_map, {RECORD_ID: _inverse(records)}, [RECORD_ID, CUSTOMER_ID]):
         for request in _inverse(records)[row[RECORD_ID]]:
@@ -150,16 +164,16 @@ def _widen(id_map: DataFrame, records: Found, customers: Found) -> None:
             records[request].add(row[RECORD_ID])
 
 
-def _interactions(spark: SparkSession, workspace: Workspace, lake: Lake, records: Found, customers: Found,
+def _interactions(workspace: Workspace, lake: Lake, records: Found, customers: Found,
                   emails: Found, phones: Found) -> dict[str, dict[str, set[str]]]:
     """type -> request_id -> record_ids of interactions linked to the person or carrying their contacts."""
     model = workspace.model
-    resolved = read_table(spark, lake.gold(INTERACTION_CUSTOMERS.name))
+    resolved = _table(lake.gold(INTERACTION_CUSTOMERS.name))
     by_record, by_customer = _inverse(records), _inverse(customers)
     by_contact = {"email": _inverse(emails), "phone": _inverse(phones)}
     found: dict[str, dict[str, set[str]]] = {}
     for type_name in model.interactions:
-        df = read_table(spark, lake.silver(type_name))
+        df = _table(lake.silver(type_name))
         if df is None:
             continue
         mine: Found = defaultdict(set)
@@ -170,8 +184,8 @@ def _interactions(spark: SparkSession, workspace: Workspace, lake: Lake, records
                 for request in index.get(row[column], ()):
                     mine[request].add(row[RECORD_ID])
         if resolved is not None:
-            hits = _rows(resolved.where(F.col("interaction_type") == type_name), {CUSTOMER_ID: by_customer},
-                         [RECORD_ID, CUSTOMER_ID])
+            hits = _rows(resolved, {CUSTOMER_ID: by_customer}, [RECORD_ID, CUSTOMER_ID],
+                         where=ds.field("interaction_type") == type_name)
             for row in hits:
                 for request in by_customer[row[CUSTOMER_ID]]:
                     mine[request].add(row[RECORD_ID])
