@@ -1,7 +1,7 @@
 """Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver and a gold write,
-in the middle of gold/kpis_customer's incremental MERGE, and between the two tables of the
-identity step (gold/customer_ids, then gold/customer_id_history), then re-run, leaves every
-table equal to an uninterrupted run's; two writers of one table at once leave it consistent.
+and between the two tables of the identity step (gold/customer_ids, then gold/customer_id_history),
+then re-run, leaves every table equal to an uninterrupted run's; two writers of one table at
+once leave it consistent.
 
 The uninterrupted run is the `example` fixture's lake (same workspace, same files). Each
 write runs in a separate driver process (tests/integration/fault_writer.py) that writes one
@@ -152,28 +152,6 @@ BRONZE_SELECTION = 'key:"bronze/web_events" or key:"quarantine/web_events"'
 # first data file exists, the map is committed and the history is not.
 IDS_SELECTION = 'key:"gold/customer_ids" or key:"gold/customer_id_history"'
 IDS_WALL_CLOCK = ["assigned_at", "customer_id_since", "at", "run_id"]  # when a run assigned or recorded
-KPIS = "gold/kpis_customer"
-
-
-def new_purchases(spark, lake: Path) -> None:
-    """Three customers buy again: the next gold/kpis_customer refresh is incremental, a MERGE of their rows."""
-    from pyspark.sql import functions as F
-
-    from jobs.silver import merge_into
-
-    path = str(lake / "silver/purchase")
-    silver = spark.read.format("delta").load(path)
-    buyers = [r[0] for r in silver.where(F.col("customer_record_id").isNotNull()).select("customer_record_id")
-              .distinct().orderBy("customer_record_id").limit(3).collect()]
-    template = silver.where(F.col("customer_record_id").isin(buyers)).dropDuplicates(["customer_record_id"])
-    bought = (template.withColumn("record_id", F.concat(F.lit("new:"), "record_id"))
-              .withColumn("amount", F.lit(150.0)).withColumn("status", F.lit("completed"))
-              .withColumn("_batch_id", F.col("_batch_id") + 100).withColumn("_row_hash", F.sha2("record_id", 256)))
-    merge_into(spark, bought, path, "purchase")
-
-
-def last_operation(table: Path) -> str:
-    return deltalake.DeltaTable(str(table)).history(1)[0]["operation"]
 
 
 @dataclass(frozen=True)
@@ -185,23 +163,19 @@ class Killed:
 
 
 @pytest.fixture(scope="module")
-def killed(example, spark, tmp_path_factory) -> dict[str, Killed]:
-    """A bronze, a silver, a gold, a KPI MERGE and an identity (two tables in one step) writer, each on its
-    own lake, started together and killed mid-write. The KPI lake has new purchases; kpis-reference is
-    a copy of it for the uninterrupted run."""
+def killed(example, tmp_path_factory) -> dict[str, Killed]:
+    """A bronze, a silver, a gold and an identity (two tables in one step) writer, each on its own lake,
+    started together and killed mid-write."""
     tmp = tmp_path_factory.mktemp("killed")
     lakes = {
         "bronze": tmp / "bronze-lake",  # a fresh lake: the source lands from nothing
         "silver": copy_lake(example, tmp / "silver-lake", "silver/web_visit"),
         "gold": copy_lake(example, tmp / "gold-lake", "gold/customer_measures"),
         "ids": copy_lake(example, tmp / "ids-lake", "gold/customer_ids", "gold/customer_id_history"),
-        "kpis": copy_lake(example, tmp / "kpis-lake"),
     }
-    new_purchases(spark, lakes["kpis"])
-    shutil.copytree(lakes["kpis"], tmp / "kpis-reference")
     plans = {"bronze": (BRONZE_SELECTION, "bronze/web_events"), "silver": ("silver/web_visit", "silver/web_visit"),
              "gold": ("gold/customer_measures", "gold/customer_measures"),
-             "ids": (IDS_SELECTION, "gold/customer_id_history"), "kpis": (KPIS, KPIS)}
+             "ids": (IDS_SELECTION, "gold/customer_id_history")}
     writers = [
         start_writer(name, ["--workspace", example.env.workspace_dir, "--lake", str(lakes[name]),
                             "--select", select], lakes[name] / table, tmp)
@@ -248,19 +222,6 @@ def test_kill_between_the_two_tables_of_the_identity_step_then_rerun_equals_an_u
     for table in ("gold/customer_ids", "gold/customer_id_history"):
         assert content(lake / table, IDS_WALL_CLOCK) == content(example.lake / table, IDS_WALL_CLOCK), table
     assert not orphans & committed_files(lake / "gold/customer_id_history")
-
-
-def test_kill_mid_kpi_merge_then_rerun_equals_an_uninterrupted_run(example, killed):
-    lake, orphans = killed["kpis"].lake, killed["kpis"].orphans
-    reference = lake.parent / "kpis-reference"
-    version = deltalake.DeltaTable(str(reference / KPIS)).version()
-    assert deltalake.DeltaTable(str(lake / KPIS)).version() == version  # the kill committed nothing
-    rerun(example, reference, KPIS)
-    rerun(example, lake, KPIS)
-    # both refreshes were incremental MERGEs, as the killed one was: same inputs, same table version
-    assert last_operation(lake / KPIS) == last_operation(reference / KPIS) == "MERGE"
-    assert content(lake / KPIS, ["computed_at"]) == content(reference / KPIS, ["computed_at"])
-    assert not orphans & committed_files(lake / KPIS)
 
 
 def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path):
