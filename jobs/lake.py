@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession
 
 from jobs.delta import table_version
 from jobs.delta_rs import open_delta
+from jobs.writes import commit_writer
 from schemas.tables import Lake
 
 FORGET_WRITER = "jobs.privacy.erase"  # the module whose MERGEs erase forgotten people (no import: it imports us)
@@ -84,8 +85,7 @@ def forget_erased_rows(path: str, newest: int = 1) -> int:
 
 def _forget_erase(commit: dict) -> bool:
     """Whether a commit is a MERGE of forget's erase (its writer in the commit record)."""
-    return (commit.get("operation") == "MERGE"
-            and f'"writer": "{FORGET_WRITER}"' in str(commit.get("userMetadata") or ""))
+    return commit.get("operation") == "MERGE" and commit_writer(commit.get("userMetadata")) == FORGET_WRITER
 
 
 def each_table(items: list[Item], work: Callable[[Item], Result], at_once: int = TABLES_AT_ONCE) -> list[Result]:

@@ -47,11 +47,16 @@ def last_writer(spark: SparkSession, path: str) -> str | None:
     """The module that made a table's newest commit, if it went through this path."""
     if not table_exists(spark, path):
         return None
-    text = DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()[0]
+    return commit_writer(DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()[0])
+
+
+def commit_writer(user_metadata: str | None) -> str | None:
+    """The writer a commit's userMetadata names (commit_record's), or None for a commit made elsewhere."""
     try:
-        return json.loads(text).get("writer") if text else None
+        record = json.loads(user_metadata) if user_metadata else None
     except ValueError:
         return None
+    return record.get("writer") if isinstance(record, dict) else None
 
 
 def overwrite(
