@@ -31,7 +31,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # the lock's dagster, dagster-pipes and databricks-sdk. Move it into the lock when 0.29.28 is out.
 DATABRICKS_PIPES := dagster-databricks==0.29.27 dagster-pyspark==0.29.27 dagster-spark==0.29.27
 
-.PHONY: install browser azurite helm bicep-check run test test-live test-live-pipeline ui data clean bench mlflow-ui bench-deps
+.PHONY: install browser azurite helm bicep-check executor cluster-up cluster-down run test test-live test-live-pipeline ui data clean bench mlflow-ui bench-deps
 
 # The virtual environment, rebuilt only when the dependencies change.
 $(BIN)/.installed: pyproject.toml requirements.lock Makefile
@@ -102,10 +102,56 @@ bicep-check: $(BICEP)
 	$(BICEP) lint infra/azure/main.bicep
 	$(BICEP) build infra/azure/main.bicep --stdout > /dev/null
 
+# What Spark executors on a cluster (infra/spark/standalone.yaml) run our Python with (docs/deploy.md#standalone):
+# - an archive of a slim virtual environment (spark.archives, unpacked as ./env on each executor) holding only
+#   what executors import: pyspark's Python (pyspark-client, no jars: executors have Spark's), the pandas UDFs'
+#   pandas, numpy, pyarrow, rapidfuzz, phonenumbers, and what jobs/normalize.py imports (pycountry, pydantic),
+#   at the lock's versions; packed with venv-pack2 and kept under .tools/executor/ by the hash of
+#   requirements.lock and pyproject.toml, so it is built once per dependency change;
+# - our wheel (spark.submit.pyFiles), rebuilt when a source file changes.
+EXECUTOR_DIR := .tools/executor
+EXECUTOR_KEY := $(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+EXECUTOR_ENV := $(EXECUTOR_DIR)/env-$(EXECUTOR_KEY).tar.gz
+EXECUTOR_PACKAGES := py4j pandas numpy pyarrow python-dateutil pytz tzdata six rapidfuzz phonenumbers pycountry \
+  pydantic pydantic-core annotated-types typing-extensions typing-inspection cloudpickle
+VENV_PACK := venv-pack2==0.9.2
+# PySpark puts .zip, .egg and .jar files of spark.submit.pyFiles on the executors' path, not .whl: the wheel as .zip.
+WHEEL := $(EXECUTOR_DIR)/customer_insights.zip
+SOURCES := $(shell git ls-files schemas jobs expectations ml orchestration infra insights 2>/dev/null)
+# The file name is the key: only a change of their content rebuilds it (order-only: not their times).
+$(EXECUTOR_ENV): | requirements.lock pyproject.toml install
+	rm -rf $(EXECUTOR_DIR)/venv $(EXECUTOR_DIR)/env-*.tar.gz && mkdir -p $(EXECUTOR_DIR)
+	$(BIN)/python -m venv --without-pip $(EXECUTOR_DIR)/venv
+	grep -iE '^($(shell echo $(EXECUTOR_PACKAGES) | tr ' ' '|'))==' requirements.lock > $(EXECUTOR_DIR)/requirements.txt
+	grep -iE '^pyspark==' requirements.lock | sed 's/^pyspark/pyspark-client/' >> $(EXECUTOR_DIR)/requirements.txt
+	$(BIN)/uv pip install --quiet --python $(EXECUTOR_DIR)/venv/bin/python --no-deps -r $(EXECUTOR_DIR)/requirements.txt
+	$(BIN)/uv tool run --quiet --from $(VENV_PACK) venv-pack -p $(EXECUTOR_DIR)/venv -o $@.part --format tar.gz --force
+	mv $@.part $@ && ln -sfn $(notdir $@) $(EXECUTOR_DIR)/env.tar.gz && ls -l $@
+	rm -rf $(EXECUTOR_DIR)/venv  # packed; its site-packages would be read by checks that walk the tree
+
+$(WHEEL): pyproject.toml $(SOURCES) | install
+	rm -rf $(EXECUTOR_DIR)/src && mkdir -p $(EXECUTOR_DIR)/src
+	# built from a copy of the tree, so setuptools' build/ and egg-info stay out of it
+	git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C $(EXECUTOR_DIR)/src
+	cd $(EXECUTOR_DIR)/src && $(CURDIR)/$(BIN)/uv build --quiet --wheel --out-dir ../wheel .
+	rm -rf $(EXECUTOR_DIR)/src
+	cp $(EXECUTOR_DIR)/wheel/customer_insights-0.1.0-py3-none-any.whl $@
+
+executor: $(EXECUTOR_ENV) $(WHEEL)
+
+# A standalone cluster on this machine: a master and two workers on 127.0.0.1 (the pip pyspark's jars),
+# ports chosen free, pids, logs and the ports under .tools/cluster/ (insights/cluster.py). `make cluster-up`
+# prints the variables the standalone profile reads.
+cluster-up: install executor
+	$(BIN)/python -m insights.cluster up --dir .tools/cluster
+
+cluster-down:
+	$(BIN)/python -m insights.cluster down --dir .tools/cluster
+
 # tests/live needs a real storage account (make test-live); it is not part of the suite.
 # One pytest-xdist worker per core; tests/scheduling.py orders their work.
 TEST_WORKERS ?= 2
-test: install browser azurite
+test: install browser azurite executor
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/live
 
 # Against a real ADLS Gen2 account (docs/deploy.md, "The live suite"): AZURE_STORAGE_ACCOUNT and an Entra identity.

@@ -22,7 +22,10 @@ def main() -> None:
 @click.option("--lake", default=None, help="Lake root, a path or abfss:// URI (default: INSIGHTS_LAKE, else ./lakehouse).")
 @click.option("--select", default=None, help="Dagster asset selection, e.g. 'silver/customer+' or 'group:bronze'.")
 @click.option("--profile", default=None, help="Spark profile from infra/spark (default: local).")
-def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None) -> None:
+@click.option("--max-executors", type=click.IntRange(min=1), default=None,
+              help="Executor cap of this run; lowers the profile's and the workspace's, never raises them.")
+def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None,
+        max_executors: int | None) -> None:
     """Materialise the asset graph of a workspace with a live progress display, then print what was written."""
     from insights.commands.context import command_environment
     from insights.environment import describe_environment, prepare_dagster_home
@@ -44,7 +47,8 @@ def run(workspace_dir: str | None, lake: str | None, select: str | None, profile
     if plan.selection.note():
         click.echo(plan.selection.note())
     with RunProgress(len(plan.selection.keys)) as progress:
-        summary = execute_plan(plan, log_level="DEBUG", on_event=progress, log_dir=home / "logs")
+        summary = execute_plan(plan, log_level="DEBUG", on_event=progress, log_dir=home / "logs",
+                               max_executors=max_executors)
     click.echo(summary.render())
     sys.exit(0 if summary.success else 1)
 

@@ -13,6 +13,7 @@ import dagster as dg
 
 from insights.selection import Selection, resolve_selection
 from orchestration.build import build_definitions
+from orchestration.resources import SparkResource, run_cap_config
 from orchestration.source_checks import LANDING
 from schemas.environment import Environment
 
@@ -77,12 +78,14 @@ class RunPlan:
 
     job: dg.JobDefinition
     selection: Selection
+    spark: SparkResource | None = None  # the definitions' Spark resource, which a run's cap goes to
 
 
 def plan_run(env: Environment, select: str | None = None) -> RunPlan:
     """Validate the workspace and resolve the selection (a SelectionError says what is wrong), before Spark."""
     defs = build_definitions(env.load_workspace(), env)
-    return RunPlan(defs.resolve_implicit_global_asset_job_def(), resolve_selection(select, defs.resolve_asset_graph()))
+    return RunPlan(defs.resolve_implicit_global_asset_job_def(), resolve_selection(select, defs.resolve_asset_graph()),
+                   defs.resources["spark"])
 
 
 def run_pipeline(
@@ -90,9 +93,12 @@ def run_pipeline(
     select: str | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
+    max_executors: int | None = None,
 ) -> RunSummary:
-    """Validate the workspace, then materialise the selected assets (default: all) in-process."""
-    return execute_plan(plan_run(env, select), instance, log_level)
+    """Validate the workspace, then materialise the selected assets (default: all) in-process.
+
+    max_executors lowers this run's executor cap (never raises the profile's or the workspace's)."""
+    return execute_plan(plan_run(env, select), instance, log_level, max_executors=max_executors)
 
 
 def execute_plan(
@@ -101,6 +107,7 @@ def execute_plan(
     log_level: str = "INFO",
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
     log_dir: Path | None = None,
+    max_executors: int | None = None,
 ) -> RunSummary:
     """Materialise the plan in-process; each Dagster event goes to on_event as it happens, and
     Dagster's log to <log_dir>/run-<run id>.log instead of the console when log_dir is given."""
@@ -114,7 +121,7 @@ def execute_plan(
     try:
         result = job.execute_in_process(
             instance=instance, asset_selection=plan.selection.asset_keys, raise_on_error=False,
-            run_id=run_id, run_config={"loggers": loggers},
+            run_id=run_id, run_config={"loggers": loggers} | run_cap_config(max_executors, plan.spark or SparkResource()),
         )
     finally:
         if handler is not None:

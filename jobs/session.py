@@ -73,7 +73,15 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", 
             f"The JVM said (full log {jvm_log}):\n{tail}"
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
+    _keep_driver_code(conf.get("spark.submit.pyFiles", ""))
     return spark
+
+
+def _keep_driver_code(shipped: str) -> None:
+    """PySpark puts the code shipped to executors on the driver's path too: the driver keeps its installed code
+    (whose package data, e.g. expectations/suites/*.yaml, are files, not zip members)."""
+    names = {Path(path).name for path in shipped.split(",") if path}
+    sys.path[:] = [entry for entry in sys.path if Path(entry).name not in names]
 
 
 def session_conf(profile: SparkProfile, lake: AbfsLake | None = None) -> dict[str, str]:
@@ -88,6 +96,9 @@ def session_conf(profile: SparkProfile, lake: AbfsLake | None = None) -> dict[st
     if profile.master and profile.master.startswith("local"):
         # Python workers must see this interpreter's packages (pandas, phonenumbers).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    elif "spark.pyspark.python" in profile.conf:
+        # The executors' Python (the profile's unpacked archive): PySpark's driver reads only the variable.
+        os.environ["PYSPARK_PYTHON"] = profile.conf["spark.pyspark.python"]
     packages = []
     if profile.delta_jar == "maven":
         ensure_delta_jar_reachable()

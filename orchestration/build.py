@@ -67,7 +67,7 @@ def build_definitions(workspace: Workspace, env: Environment) -> dg.Definitions:
         jobs=[job],
         schedules=[daily_schedule(job), *[s for f in SCHEDULE_FACTORIES for s in f(workspace)]],
         sensors=[s for factory in SENSOR_FACTORIES for s in factory(workspace)],
-        resources=environment_resources(env),
+        resources=environment_resources(env, workspace.settings.compute.max_executors),
         executor=dg.in_process_executor,
     )
 

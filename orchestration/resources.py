@@ -6,8 +6,10 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from jobs.session import get_spark
+from schemas.executor_cap import capped_profile
 from schemas.environment import VARIABLES, Environment
 from schemas.redaction import redact_uri
+from schemas.spark_profile import load_profile
 from schemas.tables import Lake
 
 
@@ -20,9 +22,23 @@ class SparkResource(dg.ConfigurableResource):
 
     profile: str = "local"
     lake_root: str | None = None
+    workspace_max_executors: int | None = None  # workspace.yaml's compute.max_executors
+    max_executors: int | None = None  # this run's cap (run config, `insights run --max-executors`)
 
     def session(self) -> SparkSession:
-        return get_spark(self.profile, lake_root=self.lake_root)
+        """The session; a new one with the lowest of the profile's, the workspace's and the run's caps."""
+        profile = capped_profile(load_profile(self.profile), self.workspace_max_executors, self.max_executors)
+        return get_spark(profile, lake_root=self.lake_root)
+
+
+def run_cap_config(max_executors: int | None, spark: SparkResource) -> dict:
+    """The run config that lowers one run's executor cap (nothing when no cap is asked for).
+
+    A resource's run config replaces its whole definition-time config, so it repeats spark's other fields."""
+    if max_executors is None:
+        return {}
+    fields = {key: value for key, value in spark.model_dump().items() if value is not None}
+    return {"resources": {"spark": {"config": fields | {"max_executors": max_executors}}}}
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -58,10 +74,12 @@ def tracking_uri_setting(env: Environment) -> str | None:
     return uri
 
 
-def environment_resources(env: Environment) -> dict[str, dg.ConfigurableResource]:
-    """The resources every asset shares, pointed where the environment says."""
+def environment_resources(env: Environment, workspace_max_executors: int | None = None,
+                          ) -> dict[str, dg.ConfigurableResource]:
+    """The resources every asset shares, pointed where the environment says (Spark capped as the workspace asks)."""
     return {
-        "spark": SparkResource(profile=env.spark_profile, lake_root=env.lake_root),
+        "spark": SparkResource(profile=env.spark_profile, lake_root=env.lake_root,
+                               workspace_max_executors=workspace_max_executors),
         "lake": LakeResource(root=env.lake_root),
         "mlflow": MLflowResource(tracking_uri=tracking_uri_setting(env), lake_root=env.lake_root),
     }

@@ -44,6 +44,16 @@ class Customer360(Strict):
     )
 
 
+class Compute(Strict):
+    """How much of the cluster a run of this workspace may take: it can lower the Spark profile's cap, never raise it."""
+
+    max_executors: int | None = Field(
+        default=None, ge=1,
+        description="executor cap of dynamic allocation for this workspace's runs; the lowest of this, "
+        "the profile's maxExecutors and a run's max_executors wins (docs/deploy.md#standalone)",
+    )
+
+
 class Settings(Strict):
     """The workspace.yaml file."""
 
@@ -57,6 +67,7 @@ class Settings(Strict):
     customer_360: Customer360 = Field(
         default_factory=Customer360, description="the customer 360 tables (built when match.yaml exists)"
     )
+    compute: Compute = Field(default_factory=Compute, description="limits on the cluster a run may use")
 
 
 @dataclass(frozen=True)
