@@ -151,7 +151,7 @@ cluster-down:
 # tests/live needs a real storage account (make test-live); it is not part of the suite.
 # One pytest-xdist worker per core; tests/scheduling.py orders their work.
 TEST_WORKERS ?= 2
-test: install browser azurite executor
+test: install browser azurite
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/live
 
 # Against a real ADLS Gen2 account (docs/deploy.md, "The live suite"): AZURE_STORAGE_ACCOUNT and an Entra identity.
