@@ -168,19 +168,19 @@ def _inputs(spark: SparkSession, workspace: Workspace, lake: Lake) -> Customer36
         related=[(r, t) for r, t in related if t is not None])
 
 
-def _read_from(workspace: Workspace, lake: Lake) -> dict[str, str]:
-    """Every table a build may read, by name (a table not written yet has version None)."""
+def _read_from(workspace: Workspace, lake: Lake) -> list[str]:
+    """Every table a build may read (a table not written yet has version None)."""
     tables = [GOLDEN_CUSTOMER, CUSTOMER_IDS, KPIS_CUSTOMER, SEGMENT_MEMBERSHIP, SCORES, CUSTOMER_TIMELINE]
     profiles = {workspace.model.primary_profile} | {r.to for r in workspace.model.relationships.values()}
-    return ({t.name: lake.gold(t.name) for t in tables}
-            | {f"silver_{p}": lake.silver(p) for p in sorted(profiles) if p in workspace.silver_types()})
+    return [*(lake.gold(t.name) for t in tables),
+            *(lake.silver(p) for p in sorted(profiles) if p in workspace.silver_types())]
 
 
 def build_customer_360(spark: SparkSession, workspace: Workspace, lake: Lake,
                        now: datetime | None = None) -> Customer360Result:
     """Bring gold/customer_360 up to date: only customers whose row changed are rewritten."""
     path = lake.gold(CUSTOMER_360.name)
-    built = built_from(spark, _read_from(workspace, lake),
+    built = built_from(spark, lake, _read_from(workspace, lake),
                        settings=workspace.settings.customer_360.model_dump(),
                        relationships={n: r.model_dump(by_alias=True) for n, r in workspace.model.relationships.items()},
                        kpis=sorted(workspace.kpis.of_grain("customer")) if workspace.kpis is not None else [])

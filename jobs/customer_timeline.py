@@ -82,7 +82,7 @@ def build_customer_timeline(spark: SparkSession, workspace: Workspace, lake: Lak
     types = timeline_types(workspace)
     measures = {t: [channel_attribute(workspace.model.interactions[t]),
                     amount_attribute(workspace.model.interactions[t])] for t in types}
-    built = built_from(spark, {"interaction_customers": links_path, **{f"silver_{t}": lake.silver(t) for t in types}},
+    built = built_from(spark, lake, [links_path, *(lake.silver(t) for t in types)],
                        measures=measures)
 
     def rebuild() -> DataFrame:

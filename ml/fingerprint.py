@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from jobs.built_from import BuiltFrom, definition_hash
+from jobs.built_from import BuiltFrom, definition_hash, input_versions
 from schemas.predictions import ChampionRule, Prediction
 from schemas.tables import Lake
 from schemas.workspace import Workspace
@@ -36,7 +36,7 @@ def input_tables(workspace: Workspace, prediction: Prediction) -> list[str]:
 def trained_from(workspace: Workspace, lake: Lake, name: str, prediction: Prediction,
                  version_of: Callable[[str], int | None]) -> BuiltFrom:
     """The silver tables' Delta versions, the prediction's definition and the definition files' hashes."""
-    inputs = {table: version_of(lake.silver(table)) for table in input_tables(workspace, prediction)}
+    inputs = input_versions(lake, [lake.silver(table) for table in input_tables(workspace, prediction)], version_of)
     definitions = {"prediction": name, "definition": definition_hash(prediction.model_dump(
         mode="json", exclude={"champion"})), "files": definition_files(workspace)}
     if prediction.champion != ChampionRule():  # setting a champion rule asks for a training that applies it

@@ -62,6 +62,17 @@ class Lake:
     def meta(self, name: str) -> str:
         return self.path(META, name)
 
+    def name_of(self, path: str) -> str | None:
+        """A table's name under the root, '<layer>/<name>' as the catalogue names it; None when not under it.
+
+        The name, not the path, is what a record of what a table was built from keeps: it stays
+        the same when the lake is moved, copied or read through another URI.
+        """
+        root = self.root.rstrip("/") + "/"
+        if not path.startswith(root):
+            return None
+        return path[len(root):].strip("/") or None
+
     @property
     def is_local(self) -> bool:
         return "://" not in self.root or self.root.startswith("file://")

@@ -80,7 +80,7 @@ def build_golden_customer(ctx: IdentityContext) -> GoldenCustomerResult:
     """Overwrite gold/golden_customer from silver and the ID map with the merge policy."""
     merge = ctx.policy.merge
     priorities = {name: s.priority for name, s in ctx.workspace.sources_for(ctx.profile).items()}
-    built = built_from(ctx.spark, {"ids": ctx.path(CUSTOMER_IDS), "silver": ctx.silver_path},
+    built = built_from(ctx.spark, ctx.lake, [ctx.path(CUSTOMER_IDS), ctx.silver_path],
                        merge=merge.model_dump(), priorities=priorities)
     done = GoldenCustomerResult.previous(ctx, GOLDEN_CUSTOMER, built)
     if done is not None:

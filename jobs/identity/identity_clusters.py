@@ -105,7 +105,7 @@ def _cluster(ctx: IdentityContext, edges: DataFrame) -> tuple[DataFrame, list[tu
 
 def build_identity_clusters(ctx: IdentityContext) -> ClustersResult:
     """Cluster the links and overwrite gold/identity_clusters."""
-    built = built_from(ctx.spark, {"pairs": ctx.path(IDENTITY_PAIRS), "silver": ctx.silver_path},
+    built = built_from(ctx.spark, ctx.lake, [ctx.path(IDENTITY_PAIRS), ctx.silver_path],
                        clustering=ctx.policy.clustering.model_dump(), must_link=ctx.overrides.must_link,
                        cannot_link=ctx.overrides.cannot_link)
     done = ClustersResult.previous(ctx, IDENTITY_CLUSTERS, built)

@@ -51,7 +51,7 @@ def _with_cannot_links(ctx: IdentityContext, scored: DataFrame) -> DataFrame:
 def build_identity_pairs(ctx: IdentityContext, stored: StoredModel) -> PairsResult:
     """Score the candidate pairs with the stored model and overwrite gold/identity_pairs."""
     path = ctx.path(IDENTITY_PAIRS)
-    built = built_from(ctx.spark, {"silver": ctx.silver_path}, model_version=stored.version,
+    built = built_from(ctx.spark, ctx.lake, [ctx.silver_path], model_version=stored.version,
                        fingerprint=policy_fingerprint(ctx.policy), threshold=ctx.policy.threshold,
                        cannot_link=ctx.overrides.cannot_link)
     done = PairsResult.previous(ctx, IDENTITY_PAIRS, built)

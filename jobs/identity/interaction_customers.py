@@ -211,8 +211,8 @@ def _silver_interactions(ctx: IdentityContext) -> dict[str, DataFrame]:
 def build_interaction_customers(ctx: IdentityContext, model: MatchModel) -> InteractionCustomersResult | None:
     """Overwrite gold/interaction_customers; None when no interaction links to the matched profile."""
     silver = _silver_interactions(ctx)
-    built = built_from(ctx.spark, {"ids": ctx.path(CUSTOMER_IDS), "silver": ctx.silver_path,
-                                   **{f"silver_{t}": ctx.lake.silver(t) for t in sorted(silver)}},
+    built = built_from(ctx.spark, ctx.lake,
+                       [ctx.path(CUSTOMER_IDS), ctx.silver_path, *(ctx.lake.silver(t) for t in sorted(silver))],
                        fingerprint=model.fingerprint, prior=model.prior,
                        interactions=ctx.policy.interactions.model_dump())
     done = InteractionCustomersResult.previous(ctx, INTERACTION_CUSTOMERS, built)

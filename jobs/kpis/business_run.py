@@ -26,6 +26,7 @@ from jobs.kpis.refresh import (
     full_reason,
     identity_paths,
     kpi_interactions,
+    versions,
     workspace_as_of,
 )
 from jobs.kpis.state import changes, kpi_built_from
@@ -57,12 +58,12 @@ def plan_business_kpis(
     as_of = workspace_as_of(spark, workspace, lake, definitions)
     tables = {i: lake.silver(i) for i in kpi_interactions(definitions, "business")}
     identity = identity_paths(lake)
-    now = kpi_built_from(spark, kpis, as_of, [*tables.values(), *identity])
-    previous = last_built_from(spark, path)
-    reason = full_reason(previous, now, identity, full)
+    now = kpi_built_from(spark, lake, kpis, as_of, [*tables.values(), *identity])
+    previous = last_built_from(spark, path, lake)
+    reason = full_reason(previous, now, full)
     if reason is None and previous == now:
         return KpiPlan("unchanged", "no input changed", as_of, now)
-    if reason is None and _counts_customers(kpis) and changed_inputs(previous, now, identity):
+    if reason is None and _counts_customers(kpis) and changed_inputs(previous, now, lake, identity):
         reason = "identity resolution changed and business KPIs count customers"
     if reason is None:
         try:
@@ -90,14 +91,16 @@ def _changed_feeds(run: BusinessRun) -> dict[str, DataFrame]:
     """interaction -> the change data feed of its table since the last run, for tables that changed."""
     changed: dict[str, DataFrame] = {}
     for interaction, table_path in run.tables.items():
-        before, now = run.previous.inputs.get(table_path), run.now.inputs.get(table_path)
+        before, now = versions(run.previous, run.now, run.lake, table_path)
         if before == now:
             continue
+        name = run.lake.name_of(table_path)
         if before is None or now is None:
-            raise FeedUnavailable(f"{table_path} appeared or vanished")
+            raise FeedUnavailable(f"{name} {'appeared' if before is None else 'vanished'} since the last run "
+                                  f"(version {before}, now {now})")
         feed = changes(run.spark, table_path, before, now)
         if feed is None:
-            raise FeedUnavailable(f"change data feed of {table_path} unreadable")
+            raise FeedUnavailable(f"change data feed of {name} unreadable for versions {before + 1}..{now}")
         changed[interaction] = feed
     return changed
 

@@ -28,6 +28,7 @@ from jobs.kpis.refresh import (
     full_reason,
     identity_paths,
     kpi_interactions,
+    versions,
     workspace_as_of,
 )
 from jobs.kpis.state import changes, kpi_built_from
@@ -72,9 +73,9 @@ def plan_customer_kpis(
     tables = {i: lake.silver(i) for i in kpi_interactions(definitions, "customer")}
     identity = identity_paths(lake)
     primary = lake.silver(workspace.model.primary_profile or "customer")
-    now = kpi_built_from(spark, kpis, as_of, [*tables.values(), primary, *identity])
-    previous = last_built_from(spark, path)
-    reason = full_reason(previous, now, identity, full)
+    now = kpi_built_from(spark, lake, kpis, as_of, [*tables.values(), primary, *identity])
+    previous = last_built_from(spark, path, lake)
+    reason = full_reason(previous, now, full)
     if reason is None and previous == now:
         return KpiPlan("unchanged", "no input changed", as_of, now)
     if reason is None:
@@ -91,25 +92,26 @@ def plan_customer_kpis(
 def _touched_customers(run: CustomerRun, interaction: str, role: str) -> DataFrame | None:
     """customer_ids with rows changed in an interaction table since the last run (None: unchanged)."""
     path = run.tables[interaction]
-    before, now = run.previous.inputs.get(path), run.now.inputs.get(path)
+    before, now = versions(run.previous, run.now, run.lake, path)
     if before == now:
         return None
     if before is None or now is None:
-        raise FeedUnavailable(f"{path.rsplit('/', 2)[-2:]} appeared or vanished")
+        raise FeedUnavailable(f"{run.lake.name_of(path)} {'appeared' if before is None else 'vanished'} "
+                              f"since the last run (version {before}, now {now})")
     feed = changes(run.spark, path, before, now)
     if feed is None:
-        raise FeedUnavailable(f"change data feed of {path} unreadable for versions {before + 1}..{now}")
+        raise FeedUnavailable(f"change data feed of {run.lake.name_of(path)} unreadable for versions {before + 1}..{now}")
     rows = interaction_rows(run.spark, run.workspace, run.lake, interaction, role, rows=feed)
     try:
         return rows.where(F.col(CUSTOMER_ID).isNotNull()).select(CUSTOMER_ID).distinct().localCheckpoint()
     except (AnalysisException, PySparkException) as error:
-        raise FeedUnavailable(f"change data feed of {path}: {error}") from error
+        raise FeedUnavailable(f"change data feed of {run.lake.name_of(path)}: {error}") from error
 
 
 def _remapped_customers(run: CustomerRun, interaction: str, role: str) -> DataFrame | None:
     """customer_ids (before and after) of interactions identity resolution now assigns differently."""
     path = run.lake.gold(INTERACTION_CUSTOMERS.name)
-    before, now = run.previous.inputs.get(path), run.now.inputs.get(path)
+    before, now = versions(run.previous, run.now, run.lake, path)
     if before is None or before == now:
         return None
 
@@ -125,7 +127,7 @@ def _remapped_customers(run: CustomerRun, interaction: str, role: str) -> DataFr
     try:
         return ids.where(F.col(CUSTOMER_ID).isNotNull()).distinct().localCheckpoint()
     except (AnalysisException, PySparkException) as error:
-        raise FeedUnavailable(f"earlier version {before} of {path} unreadable: {error}") from error
+        raise FeedUnavailable(f"earlier version {before} of {INTERACTION_CUSTOMERS.key} unreadable: {error}") from error
 
 
 def _touched(run: CustomerRun, groups: dict[Group, dict[str, Kpi]]) -> dict[Group, DataFrame]:
@@ -142,7 +144,7 @@ def _touched(run: CustomerRun, groups: dict[Group, dict[str, Kpi]]) -> dict[Grou
 
 def _population(run: CustomerRun, known: DataFrame) -> Population:
     """New and vanished customers, looked for only when the population's inputs changed."""
-    if changed_inputs(run.previous, run.now, (run.primary, run.lake.gold(CUSTOMER_IDS.name))):
+    if changed_inputs(run.previous, run.now, run.lake, (run.primary, run.lake.gold(CUSTOMER_IDS.name))):
         population = customers(run.spark, run.workspace, run.lake)
         return Population(population.join(known, CUSTOMER_ID, "left_anti").localCheckpoint(),
                           known.join(population, CUSTOMER_ID, "left_anti").localCheckpoint())

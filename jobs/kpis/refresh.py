@@ -88,12 +88,16 @@ def workspace_as_of(spark: SparkSession, workspace: Workspace, lake: Lake, defin
     return resolve_as_of(spark, lake, definitions.as_of, kpi_interactions(definitions))
 
 
+# Identity resolution's outputs a KPI run reads, by name in the lake (as built-from records key them).
+IDENTITY_INPUTS = (CUSTOMER_IDS.key, INTERACTION_CUSTOMERS.key)
+
+
 def identity_paths(lake: Lake) -> list[str]:
     """Identity resolution's outputs a KPI run reads (customer map, interaction -> customer)."""
     return [lake.gold(CUSTOMER_IDS.name), lake.gold(INTERACTION_CUSTOMERS.name)]
 
 
-def full_reason(previous: BuiltFrom | None, now: BuiltFrom, identity: list[str], full: bool) -> str | None:
+def full_reason(previous: BuiltFrom | None, now: BuiltFrom, full: bool) -> str | None:
     """Why the run must recompute everything, or None when an incremental run can do."""
     if full:
         return "full recompute asked for"
@@ -103,17 +107,26 @@ def full_reason(previous: BuiltFrom | None, now: BuiltFrom, identity: list[str],
         return "KPI definitions changed"
     if previous.definitions.get("as_of") != now.definitions.get("as_of"):
         return f"as_of moved from {previous.definitions.get('as_of')} to {now.definitions.get('as_of')}"
-    for path in identity:
-        if (previous.inputs.get(path) is None) != (now.inputs.get(path) is None):
-            return f"identity resolution output {path.rsplit('/', 1)[-1]} appeared or vanished"
     if set(previous.inputs) != set(now.inputs):
-        return "the set of input tables changed"
+        return "the input tables changed: " + "; ".join(now.differences(previous))
+    for name in IDENTITY_INPUTS:
+        before, after = previous.inputs.get(name), now.inputs.get(name)
+        if before is None and after is not None:
+            return f"identity resolution output {name} appeared (version {after}; absent at the last run)"
+        if before is not None and after is None:
+            return f"identity resolution output {name} vanished (version {before} at the last run)"
     return None
 
 
-def changed_inputs(previous: BuiltFrom, now: BuiltFrom, paths: tuple[str, ...] | list[str]) -> bool:
+def versions(previous: BuiltFrom, now: BuiltFrom, lake: Lake, path: str) -> tuple[int | None, int | None]:
+    """An input table's Delta version at the last build and now (records name tables, not paths)."""
+    name = lake.name_of(path)
+    return previous.inputs.get(name), now.inputs.get(name)
+
+
+def changed_inputs(previous: BuiltFrom, now: BuiltFrom, lake: Lake, paths: tuple[str, ...] | list[str]) -> bool:
     """Whether any of these input tables has another version now than at the last build."""
-    return any(previous.inputs.get(p) != now.inputs.get(p) for p in paths)
+    return any(before != after for before, after in (versions(previous, now, lake, p) for p in paths))
 
 
 def row_count(spark: SparkSession, path: str) -> int:

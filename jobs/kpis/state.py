@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from jobs.built_from import BuiltFrom, built_from, definition_hash
 from schemas.kpis import Kpi
+from schemas.tables import Lake
 
 
 def fingerprint(kpis: dict[str, Kpi]) -> str:
@@ -21,9 +22,10 @@ def fingerprint(kpis: dict[str, Kpi]) -> str:
     return definition_hash({n: k.model_dump(mode="json") for n, k in kpis.items()})
 
 
-def kpi_built_from(spark: SparkSession, kpis: dict[str, Kpi], as_of: datetime, paths: list[str]) -> BuiltFrom:
-    """The record of a KPI build from these input tables (by path) at this as_of."""
-    return built_from(spark, {path: path for path in paths}, kpis=fingerprint(kpis), as_of=as_of.isoformat())
+def kpi_built_from(spark: SparkSession, lake: Lake, kpis: dict[str, Kpi], as_of: datetime,
+                   paths: list[str]) -> BuiltFrom:
+    """The record of a KPI build from these input tables of the lake at this as_of."""
+    return built_from(spark, lake, paths, kpis=fingerprint(kpis), as_of=as_of.isoformat())
 
 
 def changes(spark: SparkSession, path: str, after: int, until: int) -> DataFrame | None:

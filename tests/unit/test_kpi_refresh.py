@@ -1,11 +1,23 @@
-"""Incremental KPI runs: after new and changed interactions they equal a full recompute."""
+"""Incremental KPI runs: after new and changed interactions they equal a full recompute.
+
+The lake is copied or moved between the first run and the next: what a table was built from
+names its inputs within the lake, so the next run still refreshes incrementally.
+"""
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+from deltalake import DeltaTable
 
 from jobs.kpis import refresh_business_kpis, refresh_customer_kpis
+from schemas.tables import Lake
 from tests.unit.kpi_world import build, ts, write_silver
+
+
+def delta_history(path: str) -> list[dict]:
+    return DeltaTable(path).history(1)
 
 
 def table(spark, path: str, key: list[str]) -> pd.DataFrame:
@@ -14,10 +26,14 @@ def table(spark, path: str, key: list[str]) -> pd.DataFrame:
 
 
 def test_incremental_runs_equal_a_full_recompute(spark, tmp_path):
-    workspace, lake = build(spark, tmp_path)
-    first = refresh_customer_kpis(spark, workspace, lake)
-    business = refresh_business_kpis(spark, workspace, lake)
+    workspace, built = build(spark, tmp_path)
+    first = refresh_customer_kpis(spark, workspace, built)
+    business = refresh_business_kpis(spark, workspace, built)
     assert (first.mode, first.reason, business.mode) == ("full", "first run", "full")
+    assert refresh_customer_kpis(spark, workspace, built).mode == "unchanged"
+    # The lake is copied (or moved, or read through another URI) before the rest: its records still hold.
+    lake = Lake(str(tmp_path / "elsewhere" / "lake"))
+    shutil.copytree(built.root, lake.root)
     assert refresh_customer_kpis(spark, workspace, lake).mode == "unchanged"
 
     # New interactions land: a first purchase of c:5, another of c:1, a corrected amount for c:2,
@@ -44,6 +60,7 @@ def test_incremental_runs_equal_a_full_recompute(spark, tmp_path):
     assert incremental.recomputed == 5  # c:1, c:2, c:5, c:6, c:8: nobody else
     business_inc = refresh_business_kpis(spark, workspace, lake)
     assert business_inc.mode == "incremental", business_inc
+    assert delta_history(lake.gold("kpis_customer"))[0]["operation"] == "MERGE"
 
     full_customer, full_business = str(tmp_path / "full_c"), str(tmp_path / "full_b")
     assert refresh_customer_kpis(spark, workspace, lake, path=full_customer).mode == "full"
@@ -82,6 +99,8 @@ def test_identity_resolution_reassigning_interactions_recomputes_only_those_cust
 
     resolve(ids, links)
     assert refresh_customer_kpis(spark, workspace, lake).mode == "full"
+    lake = Lake(str(tmp_path / "moved" / "lake"))  # moved: the record of its identity inputs still holds
+    shutil.move(tmp_path / "lake", lake.root)
     # c:4 turns out to be c:2 (merged): its record and purchase p:8 move to c:2; c:4 disappears.
     resolve([(c, r) if r != "c:4" else ("c:2", r) for c, r in ids],
             [(t, r, role, "c:2" if c == "c:4" else c) for t, r, role, c in links])
@@ -92,3 +111,4 @@ def test_identity_resolution_reassigning_interactions_recomputes_only_those_cust
     got, want = table(spark, lake.gold("kpis_customer"), ["customer_id"]), table(spark, full_path, ["customer_id"])
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
     assert "c:4" not in set(got["customer_id"]) and got.set_index("customer_id").loc["c:2", "orders"] == 1
+
