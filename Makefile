@@ -151,7 +151,8 @@ cluster-down:
 # tests/live needs a real storage account (make test-live); it is not part of the suite.
 # One pytest-xdist worker per core; tests/scheduling.py orders their work.
 TEST_WORKERS ?= 2
-test: install browser azurite
+# The executor archive and wheel: tests/integration/test_standalone_cluster.py runs the pipeline on a local cluster.
+test: install browser azurite executor
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/live
 
 # Against a real ADLS Gen2 account (docs/deploy.md, "The live suite"): AZURE_STORAGE_ACCOUNT and an Entra identity.

@@ -27,6 +27,9 @@ class SparkResource(dg.ConfigurableResource):
 
     def session(self) -> SparkSession:
         """The session; a new one with the lowest of the profile's, the workspace's and the run's caps."""
+        active = SparkSession.getActiveSession()
+        if active is not None:  # the cap applies when a session starts: a running one keeps its own
+            return active
         profile = capped_profile(load_profile(self.profile), self.workspace_max_executors, self.max_executors)
         return get_spark(profile, lake_root=self.lake_root)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.spark_profile import SparkProfile
-
-MAX_EXECUTORS = "spark.dynamicAllocation.maxExecutors"
+from schemas.spark_profile import MAX_EXECUTORS, SparkProfile
 # Spark refuses a floor or a start above the cap, so a lowered cap lowers them too.
 _BELOW_CAP = ("spark.dynamicAllocation.minExecutors", "spark.dynamicAllocation.initialExecutors")
 

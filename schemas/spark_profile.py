@@ -14,6 +14,7 @@ from infra import SPARK_PROFILES_DIR
 from schemas.errors import Problem
 
 _ENV_REF = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+MAX_EXECUTORS = "spark.dynamicAllocation.maxExecutors"  # the cap of dynamic allocation (schemas/executor_cap.py)
 
 
 class SparkProfileError(ValueError):
@@ -84,7 +85,7 @@ class SparkProfile(_Strict):
     @property
     def max_executors(self) -> int | None:
         """The executor cap of dynamic allocation, if the profile sets one."""
-        value = self.conf.get("spark.dynamicAllocation.maxExecutors")
+        value = self.conf.get(MAX_EXECUTORS)
         return int(value) if value is not None else None
 
 

@@ -19,9 +19,10 @@ INTEGRATION = "tests/integration/"
 # Whose worker builds the example: its own tests take seconds once the example is there.
 BUILDS_THE_EXAMPLE = INTEGRATION + "test_pipeline.py"
 # Integration modules whose own work takes a minute or more beyond the example (a clean-clone CI run:
-# forget 107 s, faults 128 s, customer 360 72 s, KPIs 36 s), started first so none is left alone at the end.
+# the standalone cluster's own driver and JVMs, forget 107 s, faults 128 s, customer 360 72 s, KPIs 36 s),
+# started first so none is left alone at the end.
 SLOW_FIRST = tuple(INTEGRATION + name for name in (
-    "test_forget.py", "test_faults.py", "test_customer_360.py", "test_kpis.py", "test_quality.py"))
+    "test_standalone_cluster.py", "test_forget.py", "test_faults.py", "test_customer_360.py", "test_kpis.py", "test_quality.py"))
 
 
 class ExampleFirstThenUnits(LoadScopeScheduling):
