@@ -29,6 +29,7 @@ class TableWritten:
     key: str
     rows: int | None
     seconds: float | None = None
+    step: str | None = None  # the Dagster step that wrote it (a step may write several tables)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def _summarise(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) 
             "/".join(event.asset_key.path),
             _rows(event.step_materialization_data.materialization.metadata),
             step_seconds.get(event.step_key),
+            event.step_key,
         )
         for event in result.get_asset_materialization_events()
     ]

@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import Conformed, SourceError, bronze_column_name, conform, missing_columns, referenced_columns
 from jobs.delta import read_table, stats_only_on
-from jobs.writes import append
+from jobs.writes import append, compact
 from jobs.files import SourceFile, list_files
 from jobs.ingest_log import landed_files, record_batch
 from jobs.privacy.forget_requests import suppressed_hashes
@@ -148,6 +148,7 @@ def land_source(
             landed_here = append(good, lake.bronze(name), once=(f"bronze:{name}", batch_id), merge_schema=True,
                                  properties=no_personal_stats)
         record_batch(spark, lake, name, batch_id, new, stats, landed_at)
+        compact(spark, lake.bronze(name))  # each landing appends files; many runs leave many small ones
     finally:
         checked.unpersist()
     return LandingResult(

@@ -18,7 +18,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import ISSUES_TYPE, conform_source
 from jobs.delta import read_table, stats_only_on, table_version
-from jobs.writes import add_columns, create, merge
+from jobs.writes import add_columns, compact, create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
 from schemas.tables import (
@@ -175,6 +175,7 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
     metrics = {}
     if table_version(spark, path) != before:  # the merge committed: its counts are in its commit
         metrics = target.history(1).select("operationMetrics").first()[0] or {}
+        compact(spark, path)  # after its metrics are read: a MERGE rewrites touched files and adds new ones
     return SilverResult(
         table=table,
         rows_read=int(metrics.get("numSourceRows", 0)),

@@ -23,6 +23,9 @@ from jobs.delta import APP_ID_PREFIX, retry_on_conflict, table_exists, table_ver
 from jobs.delta_rs import open_delta
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+# A table a run appends to or MERGEs into gains files each run; past this many it is compacted. Tiny and
+# test lakes stay far below it, so their runs pay nothing (one delta-rs read of the log).
+COMPACT_MIN_FILES = 128
 
 
 def writer_module(skip: int = 2) -> str:
@@ -198,6 +201,24 @@ def delete(spark: SparkSession, path: str, condition: str) -> None:
             DeltaTable.forPath(spark, path).delete(condition)
 
     retry_on_conflict(write, f"delete from {path}")
+
+
+def compact(spark: SparkSession, path: str, min_files: int = COMPACT_MIN_FILES) -> bool:
+    """OPTIMIZE (bin-packing compaction) a table left with more than min_files files; True when it ran.
+
+    The file count comes from the Delta log with delta-rs (no Spark job); the compaction commit
+    names the calling module as every write does and carries no built-from record (readers skip it)."""
+    table = open_delta(path)
+    if table is None or len(table.file_uris()) <= min_files:
+        return False
+    writer = writer_module()
+
+    def write() -> None:
+        with commit_metadata(spark, commit_record(writer, None)):
+            DeltaTable.forPath(spark, path).optimize().executeCompaction()
+
+    retry_on_conflict(write, f"compact {path}")
+    return True
 
 
 @contextmanager

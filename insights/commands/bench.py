@@ -14,9 +14,10 @@ def _register() -> None:
     from insights.bench.forget import forget
     from insights.bench.kpis import kpis
     from insights.commands.bench_match import match
+    from insights.bench.scale import scale
     from insights.bench.scoring import scoring
 
-    for command in [kpis, scoring, match, forget]:
+    for command in [kpis, scoring, match, forget, scale]:
         bench.add_command(command)
 
 

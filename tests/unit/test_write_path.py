@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from jobs.built_from import BuiltFrom, built_from, input_versions, last_built_from, unchanged
 from jobs.kpis.refresh import full_reason
-from jobs.writes import append, last_writer, overwrite
+from jobs.writes import append, compact, last_writer, overwrite
 from schemas.tables import Lake
 
 
@@ -103,3 +103,21 @@ def test_an_append_once_says_whether_this_call_committed(spark, lake):
     assert append(rows, path, once=("test:once", 1)) is False  # the pair committed already: skipped
     assert append(rows, path, once=("test:once", 2)) is True and append(rows, path) is True
     assert deltalake.DeltaTable(path).to_pandas()["id"].value_counts().to_dict() == {0: 3, 1: 3, 2: 3, 3: 3}
+
+
+def test_a_fragmented_table_is_compacted_past_the_threshold_only(spark, lake):
+    path = lake.bronze("fragments")
+    for batch in range(3):
+        append(_table(spark, batch, 50).repartition(2), path)
+    files = len(deltalake.DeltaTable(path).file_uris())
+    assert files == 6
+    version = deltalake.DeltaTable(path).version()
+    assert not compact(spark, path, min_files=files)  # at the threshold: no Spark job, no commit
+    assert deltalake.DeltaTable(path).version() == version
+    assert compact(spark, path, min_files=files - 1)
+    table = deltalake.DeltaTable(path)
+    assert len(table.file_uris()) == 1 and table.version() == version + 1
+    assert table.history(1)[0]["operation"] == "OPTIMIZE"
+    assert last_writer(spark, path) == __name__  # the compaction names the module that asked for it
+    assert spark.read.format("delta").load(path).count() == 150
+    assert not compact(spark, lake.bronze("missing"))
