@@ -1,7 +1,7 @@
 """Faults: a Spark driver killed (SIGKILL) in the middle of a bronze, a silver and a gold write,
-and between the two tables of the identity step (gold/customer_ids, then gold/customer_id_history),
-then re-run, leaves every table equal to an uninterrupted run's; two writers of one table at
-once leave it consistent.
+in the middle of gold/kpis_customer's incremental MERGE, and between the two tables of the
+identity step (gold/customer_ids, then gold/customer_id_history), then re-run, leaves every
+table equal to an uninterrupted run's; two writers of one table at once leave it consistent.
 
 The uninterrupted run is the `example` fixture's lake (same workspace, same files). Each
 write runs in a separate driver process (tests/integration/fault_writer.py) that writes one
@@ -29,6 +29,7 @@ import pytest
 
 from insights.run import run_pipeline
 from jobs.ingest_log import INGEST_LOG
+from jobs.kpis.refresh import COMPUTED_AT
 from schemas.environment import Environment
 from tests.integration.fingerprints import frame_fingerprint
 
@@ -152,6 +153,38 @@ BRONZE_SELECTION = 'key:"bronze/web_events" or key:"quarantine/web_events"'
 # first data file exists, the map is committed and the history is not.
 IDS_SELECTION = 'key:"gold/customer_ids" or key:"gold/customer_id_history"'
 IDS_WALL_CLOCK = ["assigned_at", "customer_id_since", "at", "run_id"]  # when a run assigned or recorded
+KPIS = "gold/kpis_customer"
+
+
+def new_purchases(spark, lake: Path) -> None:
+    """Three customers buy again, linked to them as identity resolution would link them: the next
+    gold/kpis_customer refresh is incremental, a MERGE of their rows.
+
+    KPIs find an interaction's customer in gold/interaction_customers (jobs/customers.py), so each
+    new purchase gets its template purchase's rows there under its own record_id.
+    """
+    from pyspark.sql import functions as F
+
+    from jobs.silver import merge_into
+
+    path = str(lake / "silver/purchase")
+    silver = spark.read.format("delta").load(path)
+    buyers = [r[0] for r in silver.where(F.col("customer_record_id").isNotNull()).select("customer_record_id")
+              .distinct().orderBy("customer_record_id").limit(3).collect()]
+    template = silver.where(F.col("customer_record_id").isin(buyers)).dropDuplicates(["customer_record_id"])
+    new_id = F.concat(F.lit("new:"), "record_id")
+    bought = (template.withColumn("record_id", new_id)
+              .withColumn("amount", F.lit(150.0)).withColumn("status", F.lit("completed"))
+              .withColumn("_batch_id", F.col("_batch_id") + 100).withColumn("_row_hash", F.sha2("record_id", 256)))
+    merge_into(spark, bought, path, "purchase")
+    links = spark.read.format("delta").load(str(lake / "gold/interaction_customers"))
+    linked = links.where(F.col("interaction_type") == "purchase").join(template.select("record_id"), "record_id", "left_semi")
+    linked.withColumn("record_id", new_id).write.format("delta").mode("append").save(
+        str(lake / "gold/interaction_customers"))
+
+
+def last_commit(table: Path) -> dict:
+    return deltalake.DeltaTable(str(table)).history(1)[0]
 
 
 @dataclass(frozen=True)
@@ -163,19 +196,23 @@ class Killed:
 
 
 @pytest.fixture(scope="module")
-def killed(example, tmp_path_factory) -> dict[str, Killed]:
-    """A bronze, a silver, a gold and an identity (two tables in one step) writer, each on its own lake,
-    started together and killed mid-write."""
+def killed(example, spark, tmp_path_factory) -> dict[str, Killed]:
+    """A bronze, a silver, a gold, a KPI MERGE and an identity (two tables in one step) writer, each on its
+    own lake, started together and killed mid-write. The KPI lake has new purchases; kpis-reference is
+    a copy of it for the uninterrupted run."""
     tmp = tmp_path_factory.mktemp("killed")
     lakes = {
         "bronze": tmp / "bronze-lake",  # a fresh lake: the source lands from nothing
         "silver": copy_lake(example, tmp / "silver-lake", "silver/web_visit"),
         "gold": copy_lake(example, tmp / "gold-lake", "gold/customer_measures"),
         "ids": copy_lake(example, tmp / "ids-lake", "gold/customer_ids", "gold/customer_id_history"),
+        "kpis": copy_lake(example, tmp / "kpis-lake"),
     }
+    new_purchases(spark, lakes["kpis"])
+    shutil.copytree(lakes["kpis"], tmp / "kpis-reference")
     plans = {"bronze": (BRONZE_SELECTION, "bronze/web_events"), "silver": ("silver/web_visit", "silver/web_visit"),
              "gold": ("gold/customer_measures", "gold/customer_measures"),
-             "ids": (IDS_SELECTION, "gold/customer_id_history")}
+             "ids": (IDS_SELECTION, "gold/customer_id_history"), "kpis": (KPIS, KPIS)}
     writers = [
         start_writer(name, ["--workspace", example.env.workspace_dir, "--lake", str(lakes[name]),
                             "--select", select], lakes[name] / table, tmp)
@@ -222,6 +259,22 @@ def test_kill_between_the_two_tables_of_the_identity_step_then_rerun_equals_an_u
     for table in ("gold/customer_ids", "gold/customer_id_history"):
         assert content(lake / table, IDS_WALL_CLOCK) == content(example.lake / table, IDS_WALL_CLOCK), table
     assert not orphans & committed_files(lake / "gold/customer_id_history")
+
+
+def test_kill_mid_kpi_merge_then_rerun_equals_an_uninterrupted_run(example, killed):
+    lake, orphans = killed["kpis"].lake, killed["kpis"].orphans
+    reference = lake.parent / "kpis-reference"
+    version = deltalake.DeltaTable(str(reference / KPIS)).version()
+    assert deltalake.DeltaTable(str(lake / KPIS)).version() == version  # the kill committed nothing
+    rerun(example, reference, KPIS)
+    rerun(example, lake, KPIS)
+    # same inputs, so the killed refresh was the MERGE both re-runs made, of the new buyers' rows
+    uninterrupted, after_kill = last_commit(reference / KPIS), last_commit(lake / KPIS)
+    assert uninterrupted["operation"] == after_kill["operation"] == "MERGE"
+    updated = int(uninterrupted["operationMetrics"]["numTargetRowsUpdated"])
+    assert updated > 0 and int(after_kill["operationMetrics"]["numTargetRowsUpdated"]) == updated
+    assert content(lake / KPIS, [COMPUTED_AT]) == content(reference / KPIS, [COMPUTED_AT])
+    assert not orphans & committed_files(lake / KPIS)
 
 
 def test_two_processes_landing_one_source_at_once_write_each_row_once(example, spark, tmp_path):
