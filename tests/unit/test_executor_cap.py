@@ -48,6 +48,7 @@ def test_a_lower_cap_lowers_the_floor_and_start_and_a_higher_one_changes_nothing
 def started(monkeypatch) -> list:
     """The profiles the Spark resource would start a session with (no Spark starts)."""
     seen = []
+    monkeypatch.setattr(orchestration.resources.SparkSession, "getActiveSession", staticmethod(lambda: None))  # the suite's shared one
     monkeypatch.setattr(orchestration.resources, "get_spark", lambda profile, **_: seen.append(profile) or profile)
     return seen
 
