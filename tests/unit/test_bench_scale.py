@@ -6,7 +6,9 @@ import json
 import os
 import time
 
-from insights.bench.memory import MemorySampler, Sample, jvm_pids, status_mb
+from pyspark.sql import SparkSession
+
+from insights.bench.memory import MemorySampler, Sample, status_mb
 from insights.bench.scale_records import (StepWindow, asset_rows, growth, interactions, latest_totals, total_row,
                                           window_peaks)
 from insights.run import TableWritten
@@ -60,6 +62,6 @@ def test_the_sampler_reads_this_process():
     with MemorySampler(every=0.01) as sampler:
         while len(sampler.samples) < 3:
             time.sleep(0.01)
-    has_jvm = bool(jvm_pids(os.getpid()))  # the suite's shared Spark session, when this worker started one
+    has_jvm = SparkSession.getActiveSession() is not None  # the suite's shared session, when this worker started one
     assert all(s.python_mb > 0 and (s.jvm_mb > 0) == has_jvm for s in sampler.samples)
     assert sampler.high_water()["python_peak_mb"] >= max(s.python_mb for s in sampler.samples) - 1
