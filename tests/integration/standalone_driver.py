@@ -68,9 +68,11 @@ def main() -> None:
     deadline = time.monotonic() + args.release_within
     while time.monotonic() < deadline and executor_count():
         time.sleep(SAMPLE_EVERY_S)
-    released = executor_count() == 0
     sampler.halt.set()
     sampler.join()
+    released = executor_count() == 0
+    # The last word is read after the sampler stopped: its own last sample may predate the release.
+    sampler.samples.append((round(time.monotonic() - sampler.started, 2), executor_count()))
     context = SparkContext._active_spark_context
     conf = dict(context.getConf().getAll()) if context else {}
     args.out.write_text(json.dumps({
