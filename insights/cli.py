@@ -24,8 +24,10 @@ def main() -> None:
 @click.option("--profile", default=None, help="Spark profile from infra/spark (default: local).")
 @click.option("--max-executors", type=click.IntRange(min=1), default=None,
               help="Executor cap of this run; lowers the profile's and the workspace's, never raises them.")
+@click.option("--no-checks", "skip_checks", is_flag=True, default=False,
+              help="Leave out the selected assets' checks and quality gates (a backfill you will check later).")
 def run(workspace_dir: str | None, lake: str | None, select: str | None, profile: str | None,
-        max_executors: int | None) -> None:
+        max_executors: int | None, skip_checks: bool) -> None:
     """Materialise the asset graph of a workspace with a live progress display, then print what was written."""
     from insights.commands.context import command_environment
     from insights.environment import describe_environment, prepare_dagster_home
@@ -48,7 +50,7 @@ def run(workspace_dir: str | None, lake: str | None, select: str | None, profile
         click.echo(plan.selection.note())
     with RunProgress(len(plan.selection.keys)) as progress:
         summary = execute_plan(plan, log_level="DEBUG", on_event=progress, log_dir=home / "logs",
-                               max_executors=max_executors)
+                               max_executors=max_executors, checks=not skip_checks)
     click.echo(summary.render())
     sys.exit(0 if summary.success else 1)
 

@@ -95,11 +95,13 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
     max_executors: int | None = None,
+    checks: bool = True,
 ) -> RunSummary:
     """Validate the workspace, then materialise the selected assets (default: all) in-process.
 
-    max_executors lowers this run's executor cap (never raises the profile's or the workspace's)."""
-    return execute_plan(plan_run(env, select), instance, log_level, max_executors=max_executors)
+    max_executors lowers this run's executor cap (never raises the profile's or the workspace's);
+    checks=False leaves out the selected assets' checks, their quality gates too (`--no-checks`)."""
+    return execute_plan(plan_run(env, select), instance, log_level, max_executors=max_executors, checks=checks)
 
 
 def execute_plan(
@@ -109,6 +111,7 @@ def execute_plan(
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
     log_dir: Path | None = None,
     max_executors: int | None = None,
+    checks: bool = True,
 ) -> RunSummary:
     """Materialise the plan in-process; each Dagster event goes to on_event as it happens, and
     Dagster's log to <log_dir>/run-<run id>.log instead of the console when log_dir is given."""
@@ -118,10 +121,12 @@ def execute_plan(
     if on_event is not None:
         instance.add_event_listener(run_id, on_event)
     log_file = None if log_dir is None else Path(log_dir) / f"run-{run_id}.log"
-    job, loggers, handler = _logging(plan.job, log_file, log_level)
+    keys = plan.selection.asset_keys
+    selected = plan.job if checks else _without_checks(plan)
+    job, loggers, handler = _logging(selected, log_file, log_level)
     try:
         result = job.execute_in_process(
-            instance=instance, asset_selection=plan.selection.asset_keys, raise_on_error=False,
+            instance=instance, asset_selection=keys if checks else None, raise_on_error=False,
             run_id=run_id, run_config={"loggers": loggers} | run_cap_config(max_executors, plan.spark or SparkResource()),
         )
     finally:
@@ -129,6 +134,15 @@ def execute_plan(
             handler.close()
     return replace(_summarise(result, instance), seconds=time.monotonic() - started,
                    log_file=None if log_file is None else str(log_file))
+
+
+def _without_checks(plan: RunPlan) -> dg.JobDefinition:
+    """The selected assets' subset of the job without the checks that are steps of their own: those an
+    asset's step reports itself (bronze's landing) come with it, as Dagster cannot split that step."""
+    assets = {dg.AssetKey.from_user_string(key) for key in plan.selection.keys}
+    own = {check for definition in plan.job.asset_layer.asset_graph.assets_defs
+           if definition.keys & assets for check in definition.check_keys}
+    return plan.job.get_subset(asset_selection=assets, asset_check_selection=own)
 
 
 def _logging(job: dg.JobDefinition, log_file: Path | None, log_level: str):

@@ -16,6 +16,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from jobs.abfs import AbfsLake, hadoop_azure_package, redaction_conf
+from jobs.jar_resolution import record_resolution, with_resolved_jars
 from schemas.environment import azure_credentials, is_abfss
 from schemas.redaction import redact_settings
 from schemas.spark_profile import SparkProfile, load_profile
@@ -56,7 +57,8 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", 
             "but none is active in this process"
         )
     builder = SparkSession.builder.appName(app_name).master(chosen.master)
-    conf = session_conf(chosen, lake_access(lake_root))
+    wanted = session_conf(chosen, lake_access(lake_root))
+    conf = with_resolved_jars(wanted, ivy_jar_dir().parent)
     for key, value in conf.items():
         builder = builder.config(key, value)
     jvm_log = jvm_log_file()
@@ -73,6 +75,8 @@ def get_spark(profile: str | SparkProfile, app_name: str = "customer-insights", 
             f"The JVM said (full log {jvm_log}):\n{tail}"
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
+    if conf is wanted:  # Ivy resolved the packages this time
+        record_resolution(conf, spark.sparkContext.getConf().get("spark.jars", ""), ivy_jar_dir().parent)
     _keep_driver_code(conf.get("spark.submit.pyFiles", ""))
     return spark
 

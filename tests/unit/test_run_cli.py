@@ -49,6 +49,23 @@ def test_an_upstream_selection_takes_each_multi_asset_whole(retail_defs):
     job.get_subset(asset_selection=set(selection.asset_keys))  # Dagster accepts it
 
 
+def test_no_checks_leaves_out_every_check_step_and_keeps_the_checks_a_step_reports_itself(retail_defs):
+    from insights.run import RunPlan, _without_checks
+
+    graph = retail_defs.resolve_asset_graph()
+    job = retail_defs.resolve_implicit_global_asset_job_def()
+    selection = resolve_selection("*silver/customer", graph)
+    with_checks = job.get_subset(asset_selection=set(selection.asset_keys))
+    without = _without_checks(RunPlan(job, selection))
+    assert {k.to_user_string() for k in without.asset_layer.selected_asset_keys} == set(selection.keys)
+    checks = {(c.asset_key.to_user_string(), c.name) for c in with_checks.asset_layer.asset_graph.asset_check_keys}
+    kept = {(c.asset_key.to_user_string(), c.name) for c in without.asset_layer.asset_graph.asset_check_keys}
+    own = {(k.to_user_string(), c.name) for d in graph.assets_defs if d.keys & set(selection.asset_keys)
+           for c in d.check_keys for k in [c.asset_key]}
+    assert {("silver/customer", "quality_gate"), ("bronze/crm_contacts", "freshness")} <= checks - kept  # steps of their own
+    assert own and kept == own and {name for _, name in own} == {"landing"}  # bronze's, reported by its step
+
+
 def test_a_selection_of_whole_steps_adds_nothing(retail_defs):
     selection = resolve_selection("silver/customer+", retail_defs.resolve_asset_graph())  # one level down
     segments = {f"gold/segment_{t}" for t in ["membership", "events", "sizes", "overlap"]}  # one step
