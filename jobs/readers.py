@@ -119,15 +119,18 @@ def _read_json(spark: SparkSession, source: Source, files: list[str]) -> DataFra
     if lines.where(F.col(READ_PROBLEM_COL).isNotNull() | ~F.col("value").rlike(r"^[ \t]*\{")).isEmpty():
         # Every line one object without a repeated key: Spark's JSON source, which alone keeps a
         # number's text as written (from_json would print 12345678901234567.89 as a double)
-        return _read_json_files(spark, options, files)
+        try:
+            return _read_json_files(spark, options, files)
+        except AnalysisException as error:  # a nested object repeats a key: its lines are found below
+            if "COLUMN_ALREADY_EXISTS" not in str(error):
+                raise
     schema = _json_schema(spark, options, files, lines)
     if schema is None:
         return None
     nested = _repeating_objects(schema)
     if nested:  # a nested object repeats a key: those lines too are quarantined, the schema keeps one
-        lines = lines.withColumn(READ_PROBLEM_COL, F.coalesce(F.col(READ_PROBLEM_COL), *[
-            _repeated_keys(F.get_json_object("value", "$" + "".join(f"['{p}']" for p in path)), ".".join(path))
-            for path in nested]))
+        lines = lines.withColumn(READ_PROBLEM_COL, F.coalesce(
+            F.col(READ_PROBLEM_COL), *[_repeated_keys_at(F.col("value"), path) for path in nested]))
         schema = _unique_fields(schema)
     if schema.fieldNames() == [CORRUPT_COL]:  # no line parsed: Spark refuses queries of only this column
         return lines.select(F.col("value").alias(CORRUPT_COL), FILE_COL, READ_PROBLEM_COL)
@@ -161,34 +164,46 @@ def _repeated_keys(obj: Column, where: str = "") -> Column:
     return F.when(F.size(repeated) > 0, F.format_string(REPEATED_KEY, F.array_join(named, ", ")))
 
 
-def _repeating_objects(schema: T.StructType, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Paths of nested objects whose inferred fields repeat a name (ignoring case); within arrays, an error."""
-    found = []
-    names = [f.name.lower() for f in schema.fields]
-    if path and len(set(names)) < len(names):
-        found.append(path)
-    for f in schema.fields:
-        kind = f.dataType
-        while isinstance(kind, T.ArrayType):
-            kind = kind.elementType
-            if isinstance(kind, T.StructType) and (_repeating_objects(kind, ("x",)) or
-                                                   len({n.name.lower() for n in kind.fields}) < len(kind.fields)):
-                raise SourceError(f"a JSON object inside the array '{'.'.join((*path, f.name))}' repeats a key; "
-                                  "JSON names must be unique (fix the file and deliver it under a new name)")
-        if isinstance(kind, T.StructType) and kind is f.dataType:
-            found += _repeating_objects(kind, (*path, f.name))
+def _repeating_objects(kind: T.DataType, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths (field names, ARRAY for an array's elements) to nested objects whose inferred fields repeat a name."""
+    if isinstance(kind, T.ArrayType):
+        return _repeating_objects(kind.elementType, (*path, ARRAY))
+    if not isinstance(kind, T.StructType):
+        return []
+    names = [f.name.lower() for f in kind.fields]
+    found = [path] if path and len(set(names)) < len(names) else []
+    for f in kind.fields:
+        found += _repeating_objects(f.dataType, (*path, f.name))
     return found
 
 
-def _unique_fields(schema: T.StructType) -> T.StructType:
-    """The schema with the first of each nested name kept (ignoring case), so Delta can hold it."""
+# A path step into an array's elements; in a reason, `orders[].sku` is the key sku of an object in orders.
+ARRAY = "[]"
+
+
+def _repeated_keys_at(text: Column, path: tuple[str, ...], where: str = "") -> Column:
+    """Why the JSON object at path inside text (any element, through arrays) repeats a key, or null."""
+    if not path:
+        return _repeated_keys(text, where)
+    step, rest = path[0], path[1:]
+    if step == ARRAY:  # an array of objects read as strings gives each object's own text
+        reasons = F.transform(F.from_json(text, "array<string>"), lambda e: _repeated_keys_at(e, rest, where + ARRAY))
+        return F.get(F.filter(reasons, lambda reason: reason.isNotNull()), 0)
+    return _repeated_keys_at(F.get_json_object(text, f"$['{step}']"), rest, f"{where}.{step}" if where else step)
+
+
+def _unique_fields(kind: T.DataType) -> T.DataType:
+    """The type with the first of each nested name kept (ignoring case), inside arrays too, so Delta can hold it."""
+    if isinstance(kind, T.ArrayType):
+        return T.ArrayType(_unique_fields(kind.elementType), kind.containsNull)
+    if not isinstance(kind, T.StructType):
+        return kind
     fields, seen = [], set()
-    for f in schema.fields:
+    for f in kind.fields:
         if f.name.lower() in seen:
             continue
         seen.add(f.name.lower())
-        kind = _unique_fields(f.dataType) if isinstance(f.dataType, T.StructType) else f.dataType
-        fields.append(T.StructField(f.name, kind, f.nullable))
+        fields.append(T.StructField(f.name, _unique_fields(f.dataType), f.nullable))
     return T.StructType(fields)
 
 

@@ -36,7 +36,8 @@ A NUL or other control character inside a quoted value is data and lands as writ
 reader sets Spark's `charToEscapeQuoteEscaping` to the quote when the escape is the quote: its
 default, NUL, made the parser drop NULs from quoted values). Two shapes RFC 4180 does not allow
 are read as Spark reads them, not quarantined: text after a closing quote (`"Bob"x` lands as
-`"Bob"x`), and a lone CR inside an unquoted value of a file of LF lines (data to Spark; Python's
+`"Bob"x`, and the rows after it land as they are: Spark's `unescapedQuoteHandling` default,
+`STOP_AT_DELIMITER`; `STOP_AT_CLOSING_QUOTE` would read on to the next quote), and a lone CR inside an unquoted value of a file of LF lines (data to Spark; Python's
 csv module would end the record there). Quote such values.
 
 JSON sources are JSON lines, one record per line: a line break inside a string is written `\\n`
@@ -44,10 +45,9 @@ and lands as a line break; a raw line break inside a string breaks the line in t
 halves are quarantined with their text. A line that is not one JSON object (an array, even of
 objects, `[]`, a number, a string), that is not JSON (single quotes: Spark's `allowSingleQuotes`
 is off unless the source's `options` turn it on; an unescaped control character; a trailing
-comma) or whose object names a key twice (also inside a nested object, and up to case, since
-Spark's and Delta's columns ignore case) is one quarantined record with its text and the reason;
-the other lines land. (A key repeated inside objects in an array fails the source, naming the
-array. A batch holding such a line is parsed line by line, where a decimal number lands as a
+comma) or whose object names a key twice (also inside a nested object or an object in an array,
+`orders[].sku` in the reason, and up to case, since Spark's and Delta's columns ignore case) is one
+quarantined record with its text and the reason; the other lines land. (A batch holding such a line is parsed line by line, where a decimal number lands as a
 double prints it: `1e3` as `1000.0`, 17 significant digits at most; other batches keep numbers as
 written.) A line with text after its object (`{"id": "1"}{"id": "2"}`, `{"id": "1"}, {"id": "2"}`,
 `{"id": "1"} junk`) is one quarantined record too: Spark read its first object and dropped the rest. In another encoding than UTF-8 (`options: {encoding: ...}`), or with

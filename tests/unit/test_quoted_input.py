@@ -183,3 +183,51 @@ def test_a_json_line_with_text_after_its_object_is_quarantined_whole(spark, ws, 
             assert error.msg == "Extra data", line
         else:
             raise AssertionError(line)
+
+
+def test_a_key_repeated_inside_nested_objects_quarantines_only_its_line(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"
+    broken = [
+        '{"id": "5", "orders": [{"sku": "a"}, {"sku": "b", "SKU": "c"}]}',  # used to fail the whole source
+        '{"id": "6", "orders": [], "tags": [[{"k": "1", "k": "2"}]]}',  # an array of arrays of objects
+    ]
+    fine = [
+        '{"id": "1", "first_name": "Ann", "orders": [{"sku": "x"}, {"sku": "y"}]}',
+        '{"id": "2", "first_name": "Bob", "tags": [[{"k": "3"}]]}',
+    ]
+    file.write_text("\n".join([fine[0], *broken, fine[1]]) + "\n")
+    result = land(spark, ws, lake, "malformed_json")
+    bronze = table(spark, lake.bronze("malformed_json")).set_index("id")
+    assert sorted(bronze.index) == ["1", "2"] and bronze.loc["1", "first_name"] == "Ann"
+    quarantine = table(spark, lake.quarantine("malformed_json")).set_index("_raw")["_reason"]
+    assert sorted(quarantine.index) == sorted(broken) and (result.rows_landed, result.rows_quarantined) == (2, 2)
+    repeated = "malformed JSON line: key(s) %s appear more than once in the object"
+    assert quarantine[broken[0]].startswith(repeated % "orders[].sku")
+    assert quarantine[broken[1]].startswith(repeated % "tags[][].k")
+
+
+def test_a_key_repeated_only_inside_a_nested_object_is_found_when_every_line_is_an_object(spark, ws, lake):
+    file = Path(ws.source_location("malformed_json")) / "customers.jsonl"
+    broken = '{"id": "4", "name": {"given": "Di", "given": "Dee"}}'
+    file.write_text('{"id": "1", "name": {"given": "Ann"}}\n' + broken + "\n")
+    result = land(spark, ws, lake, "malformed_json")
+    assert list(table(spark, lake.bronze("malformed_json"))["id"]) == ["1"]
+    quarantine = table(spark, lake.quarantine("malformed_json")).set_index("_raw")["_reason"]
+    assert list(quarantine.index) == [broken] and (result.rows_landed, result.rows_quarantined) == (1, 1)
+
+
+def test_text_after_a_closing_quote_lands_as_written_and_costs_no_following_row(spark, ws, lake):
+    file = Path(ws.source_location("quoted_csv")) / "customers.csv"
+    file.write_text(  # with unescapedQuoteHandling STOP_AT_CLOSING_QUOTE, rows 2-3 would be read into row 1's email
+        "id,email,birth_date,points,first_name\n"
+        '1,"a@example.com"x,01/02/1980,10,Ann\n'
+        "2,b@example.com,01/02/1980,20,Bob\n"
+        '3,c@example.com,01/02/1980,30,"Cy\nO""Hara, Jr"\n'
+        '4,d@example.com,01/02/1980,40,D"i"\n'
+    )
+    result = land(spark, ws, lake, "quoted_csv")
+    bronze = table(spark, lake.bronze("quoted_csv")).set_index("id")
+    assert bronze["email"].to_dict() == {  # every row, each whole
+        "1": '"a@example.com"x', "2": "b@example.com", "3": "c@example.com", "4": "d@example.com"}
+    assert bronze["first_name"].to_dict() == {"1": "Ann", "2": "Bob", "3": 'Cy\nO"Hara, Jr', "4": 'D"i"'}
+    assert (result.rows_landed, result.rows_quarantined) == (4, 0)
