@@ -7,6 +7,7 @@ crashed half way is completed, never doubled, when the call is repeated.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -131,11 +132,7 @@ def land_source(
             F.make_valid_utf8(_raw_text(source_columns)).alias(RAW_COL),
             F.col(REASON_COL),
         )
-        stats = _file_stats(checked)
-        reasons = {
-            r[REASON_COL]: r["count"]
-            for r in checked.where(F.col(REASON_COL).isNotNull()).groupBy(REASON_COL).count().collect()
-        }
+        stats, reasons = _counts(checked)
         _check_drift(name, source, good, reference)
         # Statistics (kept in the Delta log) only on ingestion columns: no personal data there.
         no_personal_stats = stats_only_on(list(INGESTION_COLUMNS))
@@ -236,18 +233,21 @@ def _malformed(source: Source, corrupt: Column) -> Column:
     )
 
 
-def _file_stats(checked: DataFrame) -> dict[str, tuple[int, int, int]]:
-    """file -> (rows landed, rows quarantined, rows suppressed)."""
-    rows = (
-        checked.groupBy(FILE_COL)
-        .agg(
-            F.count_if(F.col(REASON_COL).isNull() & ~F.col(SUPPRESSED_COL)).alias("good"),
-            F.count_if(F.col(REASON_COL).isNotNull()).alias("bad"),
-            F.count_if(F.col(SUPPRESSED_COL)).alias("suppressed"),
-        )
-        .collect()
-    )
-    return {r[FILE_COL]: (r["good"], r["bad"], r["suppressed"]) for r in rows}
+def _counts(checked: DataFrame) -> tuple[dict[str, tuple[int, int, int]], dict[str, int]]:
+    """file -> (rows landed, rows quarantined, rows suppressed), and reason -> rows: one Spark job for both."""
+    stats: dict[str, tuple[int, int, int]] = {}
+    reasons: dict[str, int] = defaultdict(int)
+    for r in checked.groupBy(FILE_COL, REASON_COL, SUPPRESSED_COL).count().collect():
+        good, bad, suppressed = stats.get(r[FILE_COL], (0, 0, 0))
+        if r[REASON_COL] is not None:
+            bad += r["count"]
+            reasons[r[REASON_COL]] += r["count"]
+        elif r[SUPPRESSED_COL]:
+            suppressed += r["count"]
+        else:
+            good += r["count"]
+        stats[r[FILE_COL]] = (good, bad, suppressed)
+    return stats, dict(reasons)
 
 
 def _check_drift(name: str, source: Source, good: DataFrame, reference: T.StructType | None) -> None:

@@ -171,7 +171,6 @@ def test_kpi_range_checks_ran_and_passed_and_plots_are_in_metadata(example):
     assert overlap.asset_materialization.metadata["overlap"].value.startswith("![segment overlap")
     # the first run computes every KPI; the second, on the same inputs, finds nothing to do
     assert [kpi_mode(example, run.run_id) for run in (example.first, example.second)] == ["full", "unchanged"]
-    assert kpis.asset_materialization.metadata["mode"].value in ("full", "incremental", "unchanged")
 
 
 def kpi_mode(example, run_id: str) -> str:

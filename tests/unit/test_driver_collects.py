@@ -23,8 +23,7 @@ FUNCTION_MODULES = {"F", "functions"}
 
 # (module, function, call) -> (how many, why it is small)
 ALLOWED: dict[tuple[str, str, str], tuple[int, str]] = {
-    ("jobs/bronze.py", "land_source", "collect"): (1, "counts per quarantine reason: one row per reason"),
-    ("jobs/bronze.py", "_file_stats", "collect"): (1, "good/bad counts per source file: one row per file"),
+    ("jobs/bronze.py", "_counts", "collect"): (1, "counts per source file and quarantine reason: a row for each"),
     ("jobs/built_from.py", "last_built_from", "collect"): (1, "userMetadata of the last HISTORY_DEPTH commits"),
     ("jobs/identity/blocking.py", "rule_pair_counts", "collect"): (1, "the `top` biggest blocks per rule"),
     ("jobs/identity/customer_ids.py", "build_customer_ids", "collect"): (1, "counts per kind of change"),
