@@ -91,7 +91,7 @@ def land_source(
     region: the workspace's default phone region, to recognise forgotten people's phones.
     """
     listed = list_files(spark, location, source.format)
-    landed, last_batch = landed_files(spark, lake, name)
+    landed, last_batch = landed_files(lake, name)
     new = [f for f in listed if f.path not in landed]
     if not new:
         return LandingResult(name, None, files_already_landed=len(listed))

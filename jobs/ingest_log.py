@@ -6,10 +6,8 @@ from datetime import UTC, datetime
 
 import pyarrow.compute as pc
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.delta import read_table
 from jobs.delta_rs import open_delta
 from jobs.files import SourceFile
 from jobs.writes import append
@@ -31,13 +29,16 @@ INGEST_LOG_SCHEMA = T.StructType(
 )
 
 
-def landed_files(spark: SparkSession, lake: Lake, name: str) -> tuple[set[str], int]:
-    """Files of a source already in the ingest log, and the source's last batch id (0 if none)."""
-    log = read_table(spark, lake.meta(INGEST_LOG))
-    if log is None:
+def landed_files(lake: Lake, name: str) -> tuple[set[str], int]:
+    """Files of a source already in the ingest log, and the source's last batch id (0 if none).
+
+    Read with delta-rs: a landing that finds nothing new runs no Spark job (Spark's read took three)."""
+    table = open_delta(lake.meta(INGEST_LOG))
+    if table is None:
         return set(), 0
-    rows = log.where(F.col("source") == name).select("file", "batch_id").collect()
-    return {r.file for r in rows}, max((r.batch_id for r in rows), default=0)
+    rows = table.to_pyarrow_dataset().to_table(columns=["file", "batch_id"], filter=pc.field("source") == name)
+    batches = rows.column("batch_id")
+    return set(rows.column("file").to_pylist()), (pc.max(batches).as_py() or 0) if len(batches) else 0
 
 
 def record_batch(

@@ -41,7 +41,6 @@ ALLOWED: dict[tuple[str, str, str], tuple[int, str]] = {
     ("jobs/identity/quality.py", "cluster_quality", "first"): (3, "one-row sums"),
     ("jobs/identity/train.py", "total_pairs", "collect"): (1, "one count per source"),
     ("jobs/identity/train.py", "pattern_counts", "collect"): (1, "one row per comparison-level pattern (gammas)"),
-    ("jobs/ingest_log.py", "landed_files", "collect"): (1, "the files landed from one source: one row per file"),
     ("jobs/kpis/asof.py", "resolve_as_of", "first"): (1, "one-row max"),
     ("jobs/kpis/business.py", "touched_periods", "collect"): (1, "distinct period starts: days/weeks/months"),
     ("jobs/kpis/customer.py", "empty_values", "first"): (1, "one row of an empty frame's defaults"),
