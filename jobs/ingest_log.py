@@ -37,8 +37,7 @@ def landed_files(lake: Lake, name: str) -> tuple[set[str], int]:
     if table is None:
         return set(), 0
     rows = table.to_pyarrow_dataset().to_table(columns=["file", "batch_id"], filter=pc.field("source") == name)
-    batches = rows.column("batch_id")
-    return set(rows.column("file").to_pylist()), (pc.max(batches).as_py() or 0) if len(batches) else 0
+    return set(rows.column("file").to_pylist()), pc.max(rows.column("batch_id")).as_py() or 0  # (null when none)
 
 
 def record_batch(
