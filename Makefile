@@ -106,11 +106,12 @@ bicep-check: $(BICEP)
 # - an archive of a slim virtual environment (spark.archives, unpacked as ./env on each executor) holding only
 #   what executors import: pyspark's Python (pyspark-client, no jars: executors have Spark's), the pandas UDFs'
 #   pandas, numpy, pyarrow, rapidfuzz, phonenumbers, and what jobs/normalize.py imports (pycountry, pydantic),
-#   at the lock's versions; packed with venv-pack2 and kept under .tools/executor/ by the hash of
-#   requirements.lock and pyproject.toml, so it is built once per dependency change;
+#   at the lock's versions, compiled to bytecode (each new executor unpacks the archive afresh, and its Python
+#   workers would otherwise compile pandas, numpy and pyarrow from source); packed with venv-pack2 and kept
+#   under .tools/executor/ by the hash of requirements.lock and pyproject.toml, so it is built once per dependency change;
 # - our wheel (spark.submit.pyFiles), rebuilt when a source file changes.
 EXECUTOR_DIR := .tools/executor
-EXECUTOR_KEY := $(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+EXECUTOR_KEY := $(shell (cat requirements.lock pyproject.toml; echo compiled) | sha256sum | cut -c1-16)
 EXECUTOR_ENV := $(EXECUTOR_DIR)/env-$(EXECUTOR_KEY).tar.gz
 EXECUTOR_PACKAGES := py4j pandas numpy pyarrow python-dateutil pytz tzdata six rapidfuzz phonenumbers pycountry \
   pydantic pydantic-core annotated-types typing-extensions typing-inspection cloudpickle
@@ -124,7 +125,7 @@ $(EXECUTOR_ENV): | requirements.lock pyproject.toml install
 	$(BIN)/python -m venv --without-pip $(EXECUTOR_DIR)/venv
 	grep -iE '^($(shell echo $(EXECUTOR_PACKAGES) | tr ' ' '|'))==' requirements.lock > $(EXECUTOR_DIR)/requirements.txt
 	grep -iE '^pyspark==' requirements.lock | sed 's/^pyspark/pyspark-client/' >> $(EXECUTOR_DIR)/requirements.txt
-	$(BIN)/uv pip install --quiet --python $(EXECUTOR_DIR)/venv/bin/python --no-deps -r $(EXECUTOR_DIR)/requirements.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(EXECUTOR_DIR)/venv/bin/python --no-deps -r $(EXECUTOR_DIR)/requirements.txt
 	$(BIN)/uv tool run --quiet --from $(VENV_PACK) venv-pack -p $(EXECUTOR_DIR)/venv -o $@.part --format tar.gz --force
 	mv $@.part $@ && ln -sfn $(notdir $@) $(EXECUTOR_DIR)/env.tar.gz && ls -l $@
 	rm -rf $(EXECUTOR_DIR)/venv  # packed; its site-packages would be read by checks that walk the tree

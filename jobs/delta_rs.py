@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import deltalake
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.environment import delta_storage_options
 
 
-def open_delta(path: str) -> deltalake.DeltaTable | None:
+def open_delta(path: str, version: int | None = None) -> deltalake.DeltaTable | None:
     """The Delta table at path (abfss:// with the environment's credentials), or None when none was written there."""
     try:
-        return deltalake.DeltaTable(path, storage_options=delta_storage_options(path))
+        return deltalake.DeltaTable(path, version=version, storage_options=delta_storage_options(path))
     except deltalake.exceptions.TableNotFoundError:
         return None
+
+
+def row_count_from_stats(path: str, version: int) -> int | None:
+    """Rows of a version from its files' statistics in the log (no data read, no Spark job); None when
+    a file has no row count in its statistics (a writer that collected none)."""
+    table = open_delta(path, version)
+    if table is None:
+        return None
+    counts = pa.table(table.get_add_actions(flatten=True)).column("num_records")
+    return None if counts.null_count else pc.sum(counts).as_py() or 0

@@ -16,7 +16,7 @@ from deltalake import PostCommitHookProperties
 from pyspark.sql import SparkSession
 
 from jobs.delta import table_version
-from jobs.delta_rs import open_delta
+from jobs.delta_rs import open_delta, row_count_from_stats
 from jobs.writes import commit_writer
 from schemas.tables import Lake
 
@@ -67,7 +67,10 @@ def previous_row_count(spark: SparkSession, path: str) -> int | None:
     latest = table_version(spark, path)
     if not latest:  # no table, or only version 0
         return None
-    return spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count() - forget_erased_rows(path)
+    rows = row_count_from_stats(path, latest - 1)
+    if rows is None:
+        rows = spark.read.format("delta").option("versionAsOf", latest - 1).load(path).count()
+    return rows - forget_erased_rows(path)
 
 
 def forget_erased_rows(path: str, newest: int = 1) -> int:

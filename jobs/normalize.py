@@ -89,9 +89,18 @@ def country_lookup() -> dict[str, str]:
     return lookup
 
 
+@cache
+def country_map_sql() -> str:
+    """The lookup as one SQL map literal: one call to Spark, where a lit() per spelling made 2,000 (14 s a run)."""
+    def quoted(text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return "map(" + ", ".join(f"{quoted(k)}, {quoted(v)}" for k, v in sorted(country_lookup().items())) + ")"
+
+
 def country(column: Column) -> Column:
     """ISO 3166 alpha-2 code from a code or a name; null when unknown."""
-    mapping = F.create_map(*[F.lit(x) for pair in sorted(country_lookup().items()) for x in pair])
+    mapping = F.expr(country_map_sql())
     # "U.K." and "U.S.A." are UK and USA: dots go, runs of spaces become one
     key = F.upper(F.regexp_replace(F.regexp_replace(blank_to_null(column), r"\.", ""), r"\s+", " "))
     return F.try_element_at(mapping, F.trim(key))
