@@ -69,7 +69,7 @@ azurite: $(AZURITE)
 # Built from source into .tools/ (its GOPATH, module and build caches there too, nothing global); CPU-heavy
 # once (minutes on 2 cores), then kept by its file. Not part of `make test` yet: no test renders the chart,
 # which is not vendored (docs/deploy.md#kubernetes, "Not run here").
-HELM_VERSION := v3.22.0
+HELM_VERSION := v3.21.4
 HELM := .tools/helm/bin/helm
 $(HELM):
 	command -v go >/dev/null 2>&1 || { echo "helm is built from source: install Go 1.26 or newer (helm $(HELM_VERSION)'s go.mod)"; exit 1; }
