@@ -77,10 +77,11 @@ class SparkProfile(_Strict):
     @field_validator("conf", mode="before")
     @classmethod
     def _conf_as_text(cls, value: Any) -> Any:
-        """YAML reads 8 or true as numbers and booleans; Spark wants their text."""
+        """YAML reads 8 or true as numbers and booleans; Spark wants their text. A setting that is empty (an
+        unset ${VAR:-}) is left out, so Spark's own default or spark-defaults.conf holds, not an empty value."""
         if not isinstance(value, dict):
             return value
-        return {key: _as_text(item) for key, item in value.items()}
+        return {key: _as_text(item) for key, item in value.items() if item != ""}
 
     @property
     def max_executors(self) -> int | None:

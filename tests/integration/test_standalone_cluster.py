@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from insights import cluster
+from schemas.spark_profile import load_profile
 from tests.integration.fingerprints import frame_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ SELECT = "silver/customer"  # from the example's three customer sources (its pho
 FROM_THE_EXAMPLE = ("bronze", "quarantine", "meta")  # what the step reads: the landed sources and their log
 # The suite's JIT flags (infra/spark/test.yaml) for the cluster's driver and executors too: with them the step
 # took 126 CPU seconds instead of 146 (its wall time alone unchanged: about 140 s).
-JIT = yaml.safe_load((ROOT / "infra" / "spark" / "test.yaml").read_text())["conf"]["spark.driver.extraJavaOptions"]
+JIT = load_profile("test").conf["spark.driver.extraJavaOptions"]
 # Columns that say when a row was written, not what it holds.
 WHEN_WRITTEN = ["_ingested_at", "_updated_at", "_batch_id"]
 

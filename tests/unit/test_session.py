@@ -29,6 +29,15 @@ def test_environment_references_expand(monkeypatch):
     assert load_profile("standalone").master == "spark://127.0.0.1:7077"
 
 
+def test_a_setting_whose_variable_is_unset_is_left_to_spark(monkeypatch):
+    monkeypatch.delenv("INSIGHTS_EXECUTOR_JAVA_OPTIONS", raising=False)
+    monkeypatch.delenv("INSIGHTS_DRIVER_JAVA_OPTIONS", raising=False)
+    conf = load_profile("standalone").conf
+    assert "spark.executor.extraJavaOptions" not in conf and "spark.driver.extraJavaOptions" not in conf
+    monkeypatch.setenv("INSIGHTS_EXECUTOR_JAVA_OPTIONS", "-XX:+UseParallelGC")
+    assert load_profile("standalone").conf["spark.executor.extraJavaOptions"] == "-XX:+UseParallelGC"
+
+
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(SparkProfileError, match=r"unknown Spark profile 'laptop' \(known: \["):
         load_profile("laptop")
