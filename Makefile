@@ -176,5 +176,24 @@ mlflow-ui: install
 bench-deps: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e ".[dev,bench]"
 
+# Every benchmark in one run: each row also goes to the run's own file (benchmarks/runs/<time>-<commit>.jsonl,
+# with commit, machine load and data fingerprint), and `insights bench summary` writes <file>.md with the
+# targets, ours against each peer, and plots. Generated data at BENCH_SCALE (issue 15's targets name medium;
+# the KPI incremental target and the growth per million interactions name large: BENCH_LARGE=large adds it).
+# Hours on 2 cores at medium; `make bench BENCH_SCALE=small BENCH_LARGE=` is a quick look.
+BENCH_SCALE ?= medium
+BENCH_LARGE ?=
+BENCH_RUN := $(CURDIR)/benchmarks/runs/$(shell date -u +%Y%m%dT%H%M%SZ)-$(shell git rev-parse --short HEAD 2>/dev/null).jsonl
+bench: bench-deps
+	mkdir -p benchmarks/runs
+	export INSIGHTS_BENCH_RUN=$(BENCH_RUN); set -e; \
+	$(BIN)/insights bench match --dataset febrl4; \
+	$(BIN)/insights bench match --dataset generated --scale $(BENCH_SCALE); \
+	for s in $(sort small $(BENCH_SCALE) $(BENCH_LARGE)); do $(BIN)/insights bench scale --scale $$s; done; \
+	for s in $(sort $(BENCH_SCALE) $(BENCH_LARGE)); do $(BIN)/insights bench kpis --scale $$s; done; \
+	$(BIN)/insights bench forget --lake $${INSIGHTS_BENCH_DATA:-$$HOME/.cache/customer-insights/bench}/lakes/scale-small; \
+	$(BIN)/insights bench scoring --scale $(BENCH_SCALE); \
+	$(BIN)/insights bench summary $(BENCH_RUN)
+
 clean:
 	rm -rf lakehouse .dagster $(WORKSPACE)/data

