@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -49,13 +50,15 @@ def _append(path: Path, rows: list[dict[str, Any]]) -> None:
             out.write(json.dumps(row) + "\n")
 
 
+@functools.cache
 def commit() -> str | None:
-    """The checkout's commit, + '-dirty' when files differ from it; None outside a git checkout."""
+    """The checkout's commit, + '-dirty' when files differ from it (benchmarks/, which the runs append to,
+    aside); None outside a git checkout."""
     root = ROOT
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                               text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks"], cwd=root,
                                capture_output=True, text=True, check=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
