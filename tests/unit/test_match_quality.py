@@ -30,8 +30,10 @@ EXPECTED = {
 def test_a_record_a_tool_lost_is_an_error_in_pandas_and_in_the_results_line():
     metrics = cluster_quality_pandas(OUTPUT, TRUTH, given=GIVEN)
     assert metrics == pytest.approx(EXPECTED)
-    row = _row(OURS, {"dataset": "tiny", "scale": None, "records": 7}, metrics, 1.0)
+    base = {"dataset": "tiny", "scale": None, "records": 7, "data_fingerprint": "hand-made"}
+    row = _row(OURS, base, metrics, 1.0)
     assert row["records_lost"] == 2 and row["recall"] == 0.5 and row["cluster_f1"] == round(4 / 7, 4)
+    assert row["data_fingerprint"] == "hand-made"
 
 
 def test_without_given_every_labelled_record_counts():
