@@ -29,7 +29,7 @@ NormaliseStep = Literal[
     "first_token",
 ]
 KeyTransform = Literal["value", "prefix", "soundex", "year", "first_token"]
-LevelMethod = Literal["exact", "jaro_winkler", "levenshtein", "date_diff", "numeric_diff"]
+LevelMethod = Literal["exact", "jaro_winkler", "levenshtein", "date_diff", "date_parts", "numeric_diff"]
 MergeRule = Literal["source_priority", "most_recent", "most_complete"]
 MATCH_FILE = "match.yaml"
 
@@ -64,7 +64,8 @@ class Level(Strict):
 
     method: LevelMethod = Field(
         description="exact; jaro_winkler (similarity >= threshold); levenshtein (edits <= threshold); "
-        "date_diff (days apart <= threshold); numeric_diff (absolute difference <= threshold)"
+        "date_diff (days apart <= threshold); date_parts (at least threshold of year, month and day equal, "
+        "a day-month swap in the same year counting as two); numeric_diff (absolute difference <= threshold)"
     )
     threshold: float | None = Field(
         default=None, description="the level's bound (required for every method but exact)"
@@ -82,6 +83,8 @@ class Level(Strict):
             raise ValueError("method 'exact' takes no threshold")
         if self.term_frequency and self.method != "exact":
             raise ValueError("term_frequency applies to the exact level only")
+        if self.method == "date_parts" and self.threshold not in (1, 2, 3):
+            raise ValueError("method 'date_parts' counts equal parts of a date: threshold 1, 2 or 3")
         return self
 
     @property
@@ -89,7 +92,7 @@ class Level(Strict):
         """A short readable name of the level (e.g. 'jaro_winkler >= 0.9')."""
         if self.method == "exact":
             return "exact"
-        sign = ">=" if self.method == "jaro_winkler" else "<="
+        sign = ">=" if self.method in ("jaro_winkler", "date_parts") else "<="
         return f"{self.method} {sign} {self.threshold:g}"
 
 
@@ -124,15 +127,20 @@ class Training(Strict):
         default=None,
         gt=0,
         lt=1,
-        description="the probability that two random records match; default: estimated from "
-        "the deterministic rules and deterministic_recall",
+        description="the probability that two random records match; default: estimated as prior_from says",
+    )
+    prior_from: Literal["em", "deterministic_rules"] = Field(
+        default="em",
+        description="em: from the EM sessions (each rule's share of matching pairs over the share of all "
+        "matches its exact keys keep; needs an em_rule on plain keys, falls back to the rules); "
+        "deterministic_rules: the deterministic rules' pairs over deterministic_recall",
     )
     deterministic_recall: float = Field(
         default=0.8,
         gt=0,
         le=1,
-        description="the share of true matches the deterministic rules are assumed to catch "
-        "(to estimate the prior)",
+        description="the share of true matches the deterministic rules are assumed to catch (the "
+        "deterministic_rules prior, and the check of the em one: a warning when they differ over 2x)",
     )
     seed: int = Field(default=42, description="seed of the random sampling, for reproducible runs")
     retrain: bool = Field(
@@ -317,9 +325,9 @@ def check_match(policy: MatchPolicy, workspace: WorkspaceCore) -> list[Problem]:
         for j, level in enumerate(comparison.levels):
             if kind is None:
                 break
-            if level.method == "date_diff" and kind.type not in ("date", "timestamp"):
+            if level.method in ("date_diff", "date_parts") and kind.type not in ("date", "timestamp"):
                 problems.append(Problem(MATCH_FILE, f"comparisons.{i}.levels.{j}.method",
-                                        f"date_diff needs a date, '{comparison.attribute}' is {kind.type}"))
+                                        f"{level.method} needs a date, '{comparison.attribute}' is {kind.type}"))
             if level.method == "numeric_diff" and kind.type not in ("long", "double", "decimal"):
                 problems.append(Problem(MATCH_FILE, f"comparisons.{i}.levels.{j}.method",
                                         f"numeric_diff needs a number, '{comparison.attribute}' is {kind.type}"))

@@ -207,7 +207,8 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             seconds, ids, details = run_ours(spark, workspace, lake)
             metrics = cluster_quality_pandas(ids, truth, given=given)
             rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.match.threshold,
-                             steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
+                             steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"],
+                             **_prior(details.get("training") or {})))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
         for tool in [t for t in tools if t.startswith("splink")]:
@@ -217,6 +218,12 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return rows
+
+
+def _prior(training: dict) -> dict:
+    """The trained prior and where it came from (jobs/identity/prior.py), for the results line."""
+    keys = ("prior", "prior_source", "prior_deterministic", "prior_sessions")
+    return {k: training[k] for k in keys if k in training}
 
 
 def _row(tool: str, base: dict, metrics: dict, seconds: float, **extra) -> dict:

@@ -50,7 +50,20 @@ def level_test(level: Level, left: Column, right: Column, similarity: Column | N
         return F.levenshtein(left.cast("string"), right.cast("string")) <= int(level.threshold)
     if level.method == "date_diff":
         return F.abs(F.datediff(left, right)) <= level.threshold
+    if level.method == "date_parts":
+        return date_parts_agreeing(left, right) >= level.threshold
     return F.abs(left.cast("double") - right.cast("double")) <= level.threshold
+
+
+def date_parts_agreeing(left: Column, right: Column) -> Column:
+    """How many of year, month and day two dates share, so that one mistyped part stays near agreement.
+
+    A day-month swap (3/4 written as 4/3) in the same year counts as two parts, like one changed part.
+    """
+    same = [(part(left) == part(right)).cast("int") for part in (F.year, F.month, F.dayofmonth)]
+    swapped = (F.year(left) == F.year(right)) & (F.month(left) == F.dayofmonth(right)) \
+        & (F.dayofmonth(left) == F.month(right))
+    return F.greatest(same[0] + same[1] + same[2], F.when(swapped, F.lit(2)).otherwise(F.lit(0)))
 
 
 def level_gammas(comparison: Comparison) -> list[tuple[int, str]]:

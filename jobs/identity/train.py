@@ -3,12 +3,14 @@
 This is the estimation Splink popularised: u is what agreement looks like between random
 (almost surely different) people; m comes from EM sessions, each on the pairs of one blocking
 rule, leaving out the comparisons that rule fixes; the prior is the share of all pairs that
-match, from the deterministic rules and their assumed recall.
+match, from what the EM sessions learnt (jobs/identity/prior.py), checked against the
+deterministic rules and their assumed recall.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from pyspark.sql import DataFrame
@@ -19,6 +21,7 @@ from jobs.identity.compare import NULL_GAMMA, gamma_column, with_gammas
 from jobs.identity.em import run_em
 from jobs.identity.errors import IdentityError
 from jobs.identity.model import MatchModel, initial_model
+from jobs.identity.prior import FALLBACK, estimate_prior
 from schemas.match import MATCH_FILE, MatchPolicy, Rule
 from schemas.tables import RECORD_ID, SOURCE
 
@@ -53,14 +56,23 @@ def random_pairs(records: DataFrame, policy: MatchPolicy) -> DataFrame:
     return left.crossJoin(right).where(pair_filter(policy.link_within_source)), sample
 
 
-def estimate_u(records: DataFrame, policy: MatchPolicy) -> tuple[dict[str, dict[int, float]], int]:
+@dataclass(frozen=True)
+class RandomPairs:
+    """What random pairs tell: u per comparison level, and how often both records carry each attribute."""
+
+    u: dict[str, dict[int, float]]
+    presence: dict[str, float]
+    sampled: int
+
+
+def estimate_u(records: DataFrame, policy: MatchPolicy) -> RandomPairs:
     """u per comparison level from random pairs (at least one count per level, so no u is 0)."""
     pairs, sample = random_pairs(records, policy)
     try:
         patterns, counts = pattern_counts(pairs, policy)
     finally:
         sample.unpersist()
-    u = {}
+    u, presence = {}, {}
     for i, comparison in enumerate(policy.comparisons):
         g = patterns[:, i] if len(counts) else np.zeros(0, dtype=int)
         present = g != NULL_GAMMA
@@ -69,7 +81,8 @@ def estimate_u(records: DataFrame, policy: MatchPolicy) -> tuple[dict[str, dict[
         u[comparison.attribute] = {
             gamma: max(float(counts[g == gamma].sum()), 1.0) / max(float(total), 1.0) for gamma in gammas
         }
-    return u, int(counts.sum())
+        presence[comparison.attribute] = float(total) / max(float(counts.sum()), 1.0)
+    return RandomPairs(u, presence, int(counts.sum()))
 
 
 def deterministic_pair_count(records: DataFrame, policy: MatchPolicy) -> int:
@@ -85,7 +98,8 @@ def em_session(records: DataFrame, policy: MatchPolicy, rule: Rule, model: Match
     trained = [c.attribute for c in policy.comparisons if c.attribute not in fixed]
     pairs = rule_pairs(records, rule, policy.link_within_source)
     patterns, counts = pattern_counts(pairs, policy)
-    session = {"rule": rule.name, "pairs": int(counts.sum()), "trained": trained, "m": {}}
+    session = {"rule": rule.name, "pairs": int(counts.sum()), "trained": trained, "m": {},
+               "transformed": any(k.transform != "value" for k in rule.block_keys())}
     if not trained or counts.sum() == 0:
         return session
     result = run_em(patterns, counts, model, trained, policy.training.em_max_iterations,
@@ -106,30 +120,14 @@ def combine_sessions(model: MatchModel, sessions: list[dict]) -> None:
                 level.m = float(np.mean([e[level.gamma] for e in estimates]))
 
 
-def prior_from_sessions(model: MatchModel, sessions: list[dict], all_pairs: int) -> float | None:
-    """The prior implied by the largest EM session: its matches over the share of matches its rule keeps."""
-    usable = [s for s in sessions if s.get("proportion_matched") is not None]
-    if not usable:
-        return None
-    biggest = max(usable, key=lambda s: s["pairs"])
-    recall = 1.0
-    for attribute in biggest.get("fixed", []):
-        comparison = next((c for c in model.comparisons if c.attribute == attribute), None)
-        if comparison is not None:
-            recall *= comparison.levels[0].m
-    return biggest["proportion_matched"] * biggest["pairs"] / max(recall, 1e-3) / all_pairs
-
-
 def train_model(records: DataFrame, policy: MatchPolicy) -> tuple[MatchModel, dict]:
     """Estimate u, the prior and m on prepared records; returns the model and training metrics."""
     training = policy.training
-    u, sampled = estimate_u(records, policy)
+    random = estimate_u(records, policy)
     all_pairs = max(total_pairs(records, policy.link_within_source), 1)
     det_pairs = deterministic_pair_count(records, policy)
-    prior = training.prior
-    if prior is None and det_pairs:
-        prior = det_pairs / training.deterministic_recall / all_pairs
-    model = initial_model(policy, u, min(max(prior or 1e-4, 1e-12), 0.5))
+    deterministic = det_pairs / training.deterministic_recall / all_pairs if det_pairs else None
+    model = initial_model(policy, random.u, min(max(training.prior or deterministic or FALLBACK, 1e-12), 0.5))
     names = training.em_rules or [r.name for r in policy.blocking]
     rules = {r.name: r for r in policy.blocking}
     sessions = [em_session(records, policy, rules[name], model) for name in names]
@@ -139,12 +137,10 @@ def train_model(records: DataFrame, policy: MatchPolicy) -> tuple[MatchModel, di
             "add a blocking rule that pairs records on an attribute not compared, or check the data"
         )
     combine_sessions(model, sessions)
-    if training.prior is None and not det_pairs:
-        estimated = prior_from_sessions(model, sessions, all_pairs)
-        if estimated:
-            model.prior = min(max(estimated, 1e-12), 0.5)
+    prior = estimate_prior(model, sessions, random.presence, all_pairs, deterministic, training.prior,
+                           training.prior_from)
+    model.prior = prior.value
     model.sessions = [{k: v for k, v in s.items() if k != "m"} for s in sessions]
-    metrics = {"u_sample_pairs": sampled, "all_pairs": all_pairs, "deterministic_pairs": det_pairs,
-               "prior": model.prior}
-    return model, metrics
+    metrics = {"u_sample_pairs": random.sampled, "all_pairs": all_pairs, "deterministic_pairs": det_pairs}
+    return model, metrics | prior.metrics()
 

@@ -42,6 +42,32 @@ def test_gamma_levels_and_jaro_winkler(spark):
     assert [g[2] for g in got] == [1, 1, 0, 0]  # one edit; two edits; null counts as 'else'
 
 
+def _parts_agreeing(a: date, b: date) -> int:
+    """date_parts written again in plain Python: equal parts, or two for a day-month swap in one year."""
+    same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
+    swapped = a.year == b.year and a.month == b.day and a.day == b.month
+    return max(same, 2 if swapped else 0)
+
+
+def test_date_parts_treat_one_changed_part_or_a_day_month_swap_as_near_agreement(spark):
+    comparison = Comparison(attribute="dob", levels=[{"method": "exact"}, {"method": "date_parts", "threshold": 2},
+                                                     {"method": "date_parts", "threshold": 1}])
+    born = date(1984, 3, 7)
+    others = [born, date(1984, 3, 9), date(1984, 5, 7), date(1948, 3, 7), date(1984, 7, 3), date(1985, 7, 3),
+              date(1991, 11, 7), date(1990, 1, 1), date(1984, 12, 25), None]
+    df = spark.createDataFrame([(born, o) for o in others], "dob_l date, dob_r date")
+    got = [r[0] for r in with_gammas(df, [comparison]).select("gamma_dob").collect()]
+    expected = [-1 if o is None else {3: 3, 2: 2, 1: 1, 0: 0}[_parts_agreeing(born, o)] for o in others]
+    assert got == expected
+    # the day, the month or the year changed, or day and month swapped: all the second level (2)
+    assert got[1:5] == [2, 2, 2, 2] and got[5] == 0 and got[6] == 1 and got[7] == 0
+
+
+def test_date_parts_needs_a_count_of_parts():
+    with pytest.raises(ValueError, match="threshold 1, 2 or 3"):
+        Comparison(attribute="dob", levels=[{"method": "date_parts", "threshold": 0.5}])
+
+
 def test_connected_components_equal_networkx(spark):
     rng = random.Random(1)
     nodes = [f"r{i:03d}" for i in range(150)]
