@@ -1,4 +1,4 @@
-"""The noisy people: every duplicate carries an error, exact agreement is rare, the files repeat byte for byte."""
+"""The noisy people: every duplicate carries an error, exact agreement is rare, the workspace fits the files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from insights.generator.noisy_people import KINDS, write_noisy_people
+from schemas.loader import load_workspace
 
+ROOT = Path(__file__).resolve().parents[2]
 FILES = ("noisy_a/noisy_a.csv", "noisy_b/noisy_b.csv", "_truth/records.csv", "_truth/manifest.json")
 
 
@@ -86,3 +88,18 @@ def test_truth_covers_every_record_and_the_manifest_names_the_data(written):
 def test_small_scale_is_fast(tmp_path):
     report = write_noisy_people(5_000, 42, tmp_path)
     assert report.seconds < 3
+
+
+def test_the_noisy_workspace_loads_with_the_generated_data(written):
+    workspace = load_workspace(ROOT / "examples" / "noisy", data_root=str(written.out))
+    assert not workspace.match.link_within_source and workspace.match.training.prior is None
+    for name in ("noisy_a", "noisy_b"):
+        assert Path(workspace.source_location(name)).is_dir(), name
+
+
+def test_the_splink_peer_config_builds():
+    pytest.importorskip("splink")
+    from insights.bench import splink_peer
+
+    peer = splink_peer.config("noisy")
+    assert peer.link_type == "link_only" and len(peer.blocking) == 5 and len(peer.comparisons) == 7
