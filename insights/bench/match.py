@@ -227,7 +227,8 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             seconds, ids, details = run_ours(spark, workspace, lake)
             metrics = cluster_quality_pandas(ids, truth, given=given)
             rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.match.threshold,
-                             steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"]))
+                             steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"],
+                             prior=details["training"].get("prior")))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
         for tool in [t for t in tools if t.startswith("splink")]:
