@@ -189,6 +189,7 @@ bench: bench-deps
 	export INSIGHTS_BENCH_RUN=$(BENCH_RUN); set -e; \
 	$(BIN)/insights bench match --dataset febrl4; \
 	$(BIN)/insights bench match --dataset generated --scale $(BENCH_SCALE); \
+	$(BIN)/insights bench match --dataset noisy --scale small; \
 	for s in $(sort small $(BENCH_SCALE) $(BENCH_LARGE)); do $(BIN)/insights bench scale --scale $$s; done; \
 	for s in $(sort $(BENCH_SCALE) $(BENCH_LARGE)); do $(BIN)/insights bench kpis --scale $$s; done; \
 	$(BIN)/insights bench forget --lake $${INSIGHTS_BENCH_DATA:-$$HOME/.cache/customer-insights/bench}/lakes/scale-small; \

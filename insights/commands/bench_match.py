@@ -8,9 +8,9 @@ TOOLS = ["customer-insights-spark", "splink-duckdb", "splink-spark"]
 
 
 @click.command("match")
-@click.option("--dataset", type=click.Choice(["febrl4", "febrl1", "generated"]), required=True)
+@click.option("--dataset", type=click.Choice(["febrl4", "febrl1", "generated", "noisy"]), required=True)
 @click.option("--scale", type=click.Choice(["tiny", "small", "medium", "large"]), default=None,
-              help="Scale of the generated data set (default: medium).")
+              help="Scale of the generated data set (default: medium) or of the noisy people (default: small).")
 @click.option("--tool", "tools", multiple=True, type=click.Choice(TOOLS),
               help="Run only these tools (default: all three).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line and tool.")

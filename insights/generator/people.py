@@ -50,7 +50,7 @@ class People:
         return e164(self.phone, self.country)
 
 
-def _names(rng: np.random.Generator, country: np.ndarray, female: np.ndarray, lk: Lookups) -> tuple[np.ndarray, np.ndarray]:
+def person_names(rng: np.random.Generator, country: np.ndarray, female: np.ndarray, lk: Lookups) -> tuple[np.ndarray, np.ndarray]:
     """Frequent names repeat (Zipf-like weights), chosen from the person's country list mostly."""
     n = len(country)
     first = np.zeros(n, dtype=np.int64)
@@ -80,7 +80,7 @@ def make_people(scale: Scale, seed: int, lk: Lookups, needs_second_email: np.nda
     rng = stream(seed, "people")
     country = weighted(rng, np.array([c.weight for c in COUNTRIES]), n).astype(np.int8)
     female = rng.random(n) < 0.51
-    first, last = _names(rng, country, female, lk)
+    first, last = person_names(rng, country, female, lk)
     age_days = (rng.triangular(18, 34, 92, n) * 365.25).astype(np.int64)
     birth_day = (AS_OF_S // DAY_S - age_days).astype(np.int32)
     birth_year = 1970 + birth_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
