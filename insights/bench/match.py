@@ -10,7 +10,8 @@ training (or reuse), pairs, clusters, stable IDs. Splink gets the same silver re
 normalised as our match normalises them. Both timers start at silver on
 disk: ours reads Delta inside `resolve`, Splink's includes reading and normalising silver (and,
 for DuckDB, the hand-over to pandas) up to its clusters; nothing is materialised before either.
-Splink rows also carry its best threshold of a sweep (insights/bench/sweep.py). Accuracy is pairwise
+Every row also carries the tool's best threshold of a sweep (insights/bench/sweep.py; ours on the scored
+pairs of gold/identity_pairs, read after the timer), so a tuned peer meets a tuned us. Accuracy is pairwise
 precision, recall and F1 of the final clusters against the true entities, for every tool, over
 every record it was given: a record missing from a tool's output is an error (`records_lost`).
 """
@@ -136,6 +137,21 @@ def run_ours(spark, workspace, lake) -> tuple[float, pd.DataFrame, dict]:
     return seconds, ids, details
 
 
+def our_sweep(spark, lake, truth: pd.DataFrame, given: pd.Series) -> dict:
+    """Ours at every threshold of Splink's sweep, on our scored pairs (after the timer; deterministic links kept)."""
+    from pyspark.sql import functions as F
+
+    from insights.bench.sweep import best_threshold
+    from jobs.delta import read_table
+    from jobs.identity.score import DETERMINISTIC, MATCH_PROBABILITY
+    from schemas.catalog import IDENTITY_PAIRS
+
+    probability = F.when(F.col(DETERMINISTIC), F.lit(1.0)).otherwise(F.col(MATCH_PROBABILITY))
+    pairs = read_table(spark, lake.gold(IDENTITY_PAIRS.name))
+    return best_threshold(pairs.select("record_id_l", "record_id_r", probability.alias(MATCH_PROBABILITY)).toPandas(),
+                          truth, given)
+
+
 def splink_inputs(spark, workspace, lake, backend: str) -> list:
     """Silver as our match reads it (`prepare_records`): pandas (DuckDB) or Spark; one frame per source if link-only."""
     from pyspark.sql import functions as F
@@ -228,7 +244,7 @@ def bench_match(dataset: str, scale: str | None, tools: list[str], progress=prin
             metrics = cluster_quality_pandas(ids, truth, given=given)
             rows.append(_row(OURS, base, metrics, seconds, threshold=workspace.match.threshold,
                              steps=details["seconds"], candidate_pairs=details["pairs"]["candidate_pairs"],
-                             **_prior(details.get("training") or {})))
+                             **_prior(details.get("training") or {}), **our_sweep(spark, lake, truth, given)))
             write_results("match", [rows[-1]])  # each tool as soon as measured: a long run keeps what it got
             progress(json.dumps(rows[-1]))
         for tool in [t for t in tools if t.startswith("splink")]:
