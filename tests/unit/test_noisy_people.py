@@ -96,10 +96,3 @@ def test_the_noisy_workspace_loads_with_the_generated_data(written):
     for name in ("noisy_a", "noisy_b"):
         assert Path(workspace.source_location(name)).is_dir(), name
 
-
-def test_the_splink_peer_config_builds():
-    pytest.importorskip("splink")
-    from insights.bench import splink_peer
-
-    peer = splink_peer.config("noisy")
-    assert peer.link_type == "link_only" and len(peer.blocking) == 5 and len(peer.comparisons) == 7
