@@ -24,21 +24,18 @@ import numpy as np
 import pyarrow as pa
 
 from insights.generator.addresses import make_addresses
-from insights.generator.countries import COUNTRIES
 from insights.generator.identifiers import make_phones
 from insights.generator.lookups import lookups
-from insights.generator.people import person_names
-from insights.generator.scales import AS_OF_S, DAY_S
+from insights.generator.people import draw_persons
 from insights.generator.streams import stream, weighted
 from insights.generator.text import cat, dates, keys, nullify, pick, strings, take
-from insights.generator.variation import phone_variants, typo
+from insights.generator.variation import TYPOS_PER_NAME, phone_variants, typo, year_month_day
 from insights.generator.writers import csv_field, csv_header, csv_lines, write_lines
 
 VERSION = "1.0.0"  # bump whenever the same people and seed would give other bytes
 SOURCES = ("noisy_a", "noisy_b")
 COLUMNS = ("rec_id", "first_name", "last_name", "birth_date", "street", "city", "postcode", "phone")
 KINDS = ("first_name_typo", "last_name_typo", "day", "month", "year", "day_month_swap")
-TYPOS_PER_NAME = 4
 # people per scale of `insights generate --dataset noisy-people` (small: FEBRL4's 5,000 per file)
 PEOPLE = {"tiny": 300, "small": 5_000, "medium": 50_000, "large": 500_000}
 
@@ -90,9 +87,7 @@ def write_noisy_people(people: int, seed: int, out: Path, rates: NoisyRates = RA
         shutil.rmtree(out / folder, ignore_errors=True)
     lk = lookups()
     rng = stream(seed, "noisy-people")
-    country = weighted(rng, np.array([c.weight for c in COUNTRIES]), people).astype(np.int8)
-    first, last = person_names(rng, country, rng.random(people) < 0.51, lk)
-    birth = (AS_OF_S // DAY_S - (rng.triangular(18, 34, 92, people) * 365.25).astype(np.int64)).astype(np.int32)
+    country, _, first, last, birth = draw_persons(rng, people, lk)
     home = make_addresses(stream(seed, "noisy-home"), country, lk)
     phones = make_phones(stream(seed, "noisy-phones"), np.concatenate([country, country]))  # unique: own, new
 
@@ -137,7 +132,7 @@ def write_noisy_people(people: int, seed: int, out: Path, rates: NoisyRates = RA
 def _choose_errors(rng: np.random.Generator, birth: np.ndarray, rates: NoisyRates) -> np.ndarray:
     """Per duplicate, a bool per KINDS entry: one to three kinds drawn by weight without replacement."""
     n = len(birth)
-    _, month, day = _ymd(birth)
+    _, month, day = year_month_day(birth)
     weights = np.broadcast_to(np.array(rates.kind_weights), (n, len(KINDS))).copy()
     weights[:, KINDS.index("day_month_swap")] *= (day <= 12) & (day != month)  # a swap must change the date
     priority = np.where(weights > 0, rng.random((n, len(KINDS))) ** (1 / np.maximum(weights, 1e-12)), -1.0)
@@ -174,17 +169,9 @@ def _typoed(rng: np.random.Generator, names: np.ndarray, vocabulary: int, mask: 
     return np.where(mask, typo_index, names)
 
 
-def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    d = days.astype("datetime64[D]")
-    months = d.astype("datetime64[M]")
-    years = d.astype("datetime64[Y]")
-    return (years.astype(np.int64) + 1970, (months - years.astype("datetime64[M]")).astype(np.int64) + 1,
-            (d - months).astype(np.int64) + 1)
-
-
 def _changed_birth(rng: np.random.Generator, birth: np.ndarray, chosen: np.ndarray, rates: NoisyRates) -> np.ndarray:
     """Birth days with the chosen day, month, year and swap edits applied (always a valid, different date)."""
-    year, month, day = _ymd(birth)
+    year, month, day = year_month_day(birth)
     n = len(birth)
     swap = chosen[:, KINDS.index("day_month_swap")]
     day, month = np.where(swap, month, day), np.where(swap, day, month)

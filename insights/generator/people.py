@@ -50,7 +50,7 @@ class People:
         return e164(self.phone, self.country)
 
 
-def person_names(rng: np.random.Generator, country: np.ndarray, female: np.ndarray, lk: Lookups) -> tuple[np.ndarray, np.ndarray]:
+def _names(rng: np.random.Generator, country: np.ndarray, female: np.ndarray, lk: Lookups) -> tuple[np.ndarray, np.ndarray]:
     """Frequent names repeat (Zipf-like weights), chosen from the person's country list mostly."""
     n = len(country)
     first = np.zeros(n, dtype=np.int64)
@@ -70,6 +70,15 @@ def person_names(rng: np.random.Generator, country: np.ndarray, female: np.ndarr
     return first, last
 
 
+def draw_persons(rng: np.random.Generator, n: int, lk: Lookups) -> tuple[np.ndarray, ...]:
+    """(country, female, first, last, birth_day) of n people: who they are, before any record of them."""
+    country = weighted(rng, np.array([c.weight for c in COUNTRIES]), n).astype(np.int8)
+    female = rng.random(n) < 0.51
+    first, last = _names(rng, country, female, lk)
+    age_days = (rng.triangular(18, 34, 92, n) * 365.25).astype(np.int64)
+    return country, female, first, last, (AS_OF_S // DAY_S - age_days).astype(np.int32)
+
+
 def make_people(scale: Scale, seed: int, lk: Lookups, needs_second_email: np.ndarray | None = None) -> People:
     """Draw `scale.people` people, reproducibly from the seed.
 
@@ -78,11 +87,7 @@ def make_people(scale: Scale, seed: int, lk: Lookups, needs_second_email: np.nda
     """
     n = scale.people
     rng = stream(seed, "people")
-    country = weighted(rng, np.array([c.weight for c in COUNTRIES]), n).astype(np.int8)
-    female = rng.random(n) < 0.51
-    first, last = person_names(rng, country, female, lk)
-    age_days = (rng.triangular(18, 34, 92, n) * 365.25).astype(np.int64)
-    birth_day = (AS_OF_S // DAY_S - age_days).astype(np.int32)
+    country, female, first, last, birth_day = draw_persons(rng, n, lk)
     birth_year = 1970 + birth_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
 
     first_slug = take(strings([slug(s) for s in lk.first_names.name]), first)

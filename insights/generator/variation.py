@@ -168,13 +168,19 @@ def postcode_variants(rng: np.random.Generator, postcode: pa.Array, rates: Varia
     return pick((u >= 0.5) & (u < 0.5 + rates.postcode_lower), pc.utf8_lower(out), out)
 
 
+def year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar year, month (1-12) and day (1-31) of days since 1970-01-01: the parts a typist changes."""
+    d = days.astype("datetime64[D]")
+    months = d.astype("datetime64[M]")
+    years = d.astype("datetime64[Y]")
+    return (years.astype(np.int64) + 1970, (months - years.astype("datetime64[M]")).astype(np.int64) + 1,
+            (d - months).astype(np.int64) + 1)
+
+
 def birth_dates(rng: np.random.Generator, days: np.ndarray, rates: VariationRates = VARIATION) -> tuple[np.ndarray, np.ndarray]:
     """Birth days per record with the day and month swapped now and then; plus a missing mask."""
-    d = days.astype("datetime64[D]")
-    month_start = d.astype("datetime64[M]")
-    year = d.astype("datetime64[Y]")
-    day = (d - month_start).astype(np.int64) + 1
-    month = (month_start - year.astype("datetime64[M]")).astype(np.int64) + 1
+    _, month, day = year_month_day(days)
+    year = days.astype("datetime64[D]").astype("datetime64[Y]")
     swap = (rng.random(len(days)) < rates.day_month_swap) & (day <= 12) & (day != month)
     swapped = (year.astype("datetime64[M]") + (day - 1)).astype("datetime64[D]") + (month - 1)
     out = np.where(swap, swapped.astype(np.int64), days.astype(np.int64)).astype(np.int32)
