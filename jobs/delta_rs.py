@@ -25,3 +25,20 @@ def row_count_from_stats(path: str, version: int) -> int | None:
         return None
     counts = pa.table(table.get_add_actions(flatten=True)).column("num_records")
     return None if counts.null_count else pc.sum(counts).as_py() or 0
+
+
+def column_max_from_stats(path: str, column: str) -> int | None:
+    """The largest value of a numeric column in the table's current version, from its files' statistics in
+    the log (no data read, no Spark job); None when the table is absent or empty.
+
+    Raises LookupError when a file carries no statistic for the column (a writer that collected none)."""
+    table = open_delta(path)
+    if table is None:
+        return None
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return None
+    name = f"max.{column}"
+    if name not in actions.column_names or actions.column(name).null_count:
+        raise LookupError(f"{path}: a file has no statistic for {column}")
+    return pc.max(actions.column(name)).as_py()

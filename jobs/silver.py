@@ -18,6 +18,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import ISSUES_TYPE, conform_source
 from jobs.delta import read_table, stats_only_on, table_version
+from jobs.delta_rs import column_max_from_stats
 from jobs.writes import add_columns, compact, create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
@@ -91,19 +92,32 @@ def silver_schema(model: Model, type_name: str) -> T.StructType:
 
 
 def new_bronze_rows(
-    spark: SparkSession, lake: Lake, name: str, silver: DataFrame | None
+    spark: SparkSession, lake: Lake, name: str, seen: dict[str, int]
 ) -> DataFrame | None:
-    """Bronze rows of a source from batches after the newest one silver holds (None if none)."""
-    bronze = read_table(spark, lake.bronze(name))
-    if bronze is None:
+    """Bronze rows of a source from batches after the newest one silver holds (None if none).
+
+    seen: the newest batch silver holds per source (`seen_batches`). Bronze's newest batch comes from its
+    files' statistics in the Delta log, so a run with nothing new reads no bronze data."""
+    path = lake.bronze(name)
+    try:
+        newest = column_max_from_stats(path, BATCH_COL)
+    except LookupError:  # a bronze table written without statistics on its ingestion columns
+        bronze = read_table(spark, path)
+        newest = bronze.agg(F.max(BATCH_COL)).first()[0] if bronze is not None else None
+    if newest is None:
         return None
+    bronze = read_table(spark, path)
+    if name not in seen:
+        return bronze
+    return bronze.where(F.col(BATCH_COL) > seen[name]) if newest > seen[name] else None
+
+
+def seen_batches(silver: DataFrame | None) -> dict[str, int]:
+    """The newest bronze batch silver holds, per source: one Spark job for every source of the table."""
     if silver is None:
-        return bronze
-    seen = silver.where(F.col(SOURCE) == name).agg(F.max(BATCH_COL)).first()[0]
-    if seen is None:
-        return bronze
-    newest = bronze.agg(F.max(BATCH_COL)).first()[0]
-    return bronze.where(F.col(BATCH_COL) > seen) if newest is not None and newest > seen else None
+        return {}
+    rows = silver.groupBy(SOURCE).agg(F.max(BATCH_COL).alias("seen")).collect()
+    return {r[SOURCE]: r["seen"] for r in rows if r["seen"] is not None}
 
 
 def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake: Lake) -> SilverResult:
@@ -112,8 +126,9 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     model = workspace.model
     existing = with_issues_column(spark, path, read_table(spark, path))
     frames = []
+    seen = seen_batches(existing)
     for name, source in workspace.sources_for(type_name).items():
-        bronze = new_bronze_rows(spark, lake, name, existing)
+        bronze = new_bronze_rows(spark, lake, name, seen)
         if bronze is not None:
             frames.append(
                 conform_source(bronze, name, source, model, workspace.settings.defaults.country)
