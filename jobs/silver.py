@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow.compute as pc
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -18,7 +19,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import ISSUES_TYPE, conform_source
 from jobs.delta import read_table, stats_only_on, table_version
-from jobs.delta_rs import column_max_from_stats
+from jobs.delta_rs import column_max_from_stats, open_delta, row_count_from_stats
 from jobs.writes import add_columns, compact, create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
@@ -91,25 +92,42 @@ def silver_schema(model: Model, type_name: str) -> T.StructType:
     return T.StructType(fields)
 
 
-def new_bronze_rows(
-    spark: SparkSession, lake: Lake, name: str, seen: dict[str, int]
-) -> DataFrame | None:
-    """Bronze rows of a source from batches after the newest one silver holds (None if none).
-
-    seen: the newest batch silver holds per source (`seen_batches`). Bronze's newest batch comes from its
-    files' statistics in the Delta log, so a run with nothing new reads no bronze data."""
-    path = lake.bronze(name)
+def newest_batch(spark: SparkSession, path: str) -> int | None:
+    """A bronze table's newest batch, from its files' statistics in the Delta log (Spark only for a table
+    written without them); None when it holds no rows."""
     try:
-        newest = column_max_from_stats(path, BATCH_COL)
-    except LookupError:  # a bronze table written without statistics on its ingestion columns
+        return column_max_from_stats(path, BATCH_COL)
+    except LookupError:
         bronze = read_table(spark, path)
-        newest = bronze.agg(F.max(BATCH_COL)).first()[0] if bronze is not None else None
-    if newest is None:
-        return None
-    bronze = read_table(spark, path)
-    if name not in seen:
+        return bronze.agg(F.max(BATCH_COL)).first()[0] if bronze is not None else None
+
+
+def holds_batch(path: str, name: str, batch: int) -> bool:
+    """Whether silver holds a row of the source from this batch or a later one: a delta-rs read of two
+    columns, pruned by the files' statistics, that stops at the first such row."""
+    table = open_delta(path)
+    if table is None:
+        return False
+    wanted = (pc.field(SOURCE) == name) & (pc.field(BATCH_COL) >= batch)
+    return table.to_pyarrow_dataset().head(1, columns=[BATCH_COL], filter=wanted).num_rows > 0
+
+
+def pending_sources(spark: SparkSession, lake: Lake, path: str, names: list[str]) -> list[str]:
+    """The sources whose newest bronze batch silver does not hold yet: no Spark job when nothing is new."""
+    pending = []
+    for name in names:
+        newest = newest_batch(spark, lake.bronze(name))
+        if newest is not None and not holds_batch(path, name, newest):
+            pending.append(name)
+    return pending
+
+
+def new_bronze_rows(spark: SparkSession, lake: Lake, name: str, seen: dict[str, int]) -> DataFrame | None:
+    """Bronze rows of a source from batches after the newest one silver holds (`seen_batches`)."""
+    bronze = read_table(spark, lake.bronze(name))
+    if bronze is None or name not in seen:
         return bronze
-    return bronze.where(F.col(BATCH_COL) > seen[name]) if newest > seen[name] else None
+    return bronze.where(F.col(BATCH_COL) > seen[name])
 
 
 def seen_batches(silver: DataFrame | None) -> dict[str, int]:
@@ -125,28 +143,36 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     path = lake.silver(type_name)
     model = workspace.model
     existing = with_issues_column(spark, path, read_table(spark, path))
-    frames = []
-    seen = seen_batches(existing)
-    for name, source in workspace.sources_for(type_name).items():
-        bronze = new_bronze_rows(spark, lake, name, seen)
-        if bronze is not None:
-            frames.append(
-                conform_source(bronze, name, source, model, workspace.settings.defaults.country)
-            )
+    sources = workspace.sources_for(type_name)
+    pending = pending_sources(spark, lake, path, list(sources))
+    seen = seen_batches(existing) if pending else {}
+    frames = [
+        conform_source(new_bronze_rows(spark, lake, name, seen), name, sources[name], model,
+                       workspace.settings.defaults.country)
+        for name in pending
+    ]
     columns = silver_columns(model, type_name)
     if existing is None:  # downstream readers expect the table even before data arrives
         personal = {a for a, spec in model.attributes_of(type_name).items() if spec.pii}
         create_silver_table(spark, path, silver_schema(model, type_name),
                             stats_columns=[c for c in columns if c not in personal])
     if not frames:
-        total = existing.count() if existing is not None else 0
-        return SilverResult(type_name, 0, 0, 0, total, issue_counts(existing))
+        return SilverResult(type_name, 0, 0, 0, _row_count(path, existing), issue_counts(existing))
     conformed = frames[0]
     for frame in frames[1:]:
         conformed = conformed.unionByName(frame)
     hashed = [c for c in columns if c not in BOOKKEEPING]
     latest = latest_per_record(conformed, hashed).select(*columns)
     return merge_into(spark, latest, path, type_name)
+
+
+def _row_count(path: str, existing: DataFrame | None) -> int:
+    """Rows of the table's current version from the Delta log's statistics, else counted by Spark."""
+    table = open_delta(path)
+    counted = row_count_from_stats(path, table.version()) if table is not None else None
+    if counted is not None:
+        return counted
+    return existing.count() if existing is not None else 0
 
 
 def with_issues_column(spark: SparkSession, path: str, existing: DataFrame | None) -> DataFrame | None:
