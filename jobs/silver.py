@@ -9,8 +9,10 @@ build counts them per attribute and reason over the whole table (`SilverResult.i
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -157,7 +159,7 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
         create_silver_table(spark, path, silver_schema(model, type_name),
                             stats_columns=[c for c in columns if c not in personal])
     if not frames:
-        return SilverResult(type_name, 0, 0, 0, _row_count(path, existing), issue_counts(existing))
+        return SilverResult(type_name, 0, 0, 0, _row_count(spark, path), issue_counts(path))
     conformed = frames[0]
     for frame in frames[1:]:
         conformed = conformed.unionByName(frame)
@@ -166,13 +168,13 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
     return merge_into(spark, latest, path, type_name)
 
 
-def _row_count(path: str, existing: DataFrame | None) -> int:
+def _row_count(spark: SparkSession, path: str) -> int:
     """Rows of the table's current version from the Delta log's statistics, else counted by Spark."""
     table = open_delta(path)
-    counted = row_count_from_stats(path, table.version()) if table is not None else None
-    if counted is not None:
-        return counted
-    return existing.count() if existing is not None else 0
+    if table is None:
+        return 0
+    counted = row_count_from_stats(path, table.version())
+    return counted if counted is not None else spark.read.format("delta").load(path).count()
 
 
 def with_issues_column(spark: SparkSession, path: str, existing: DataFrame | None) -> DataFrame | None:
@@ -222,15 +224,24 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
         rows_read=int(metrics.get("numSourceRows", 0)),
         rows_inserted=int(metrics.get("numTargetRowsInserted", 0)),
         rows_updated=int(metrics.get("numTargetRowsUpdated", 0)),
-        rows_total=(table := spark.read.format("delta").load(path)).count(),
-        issues=issue_counts(table),
+        rows_total=_row_count(spark, path),
+        issues=issue_counts(path),
     )
 
 
-def issue_counts(silver: DataFrame | None) -> tuple[tuple[str, str, int], ...]:
-    """(attribute, reason, values) of the values silver could not normalise, sorted; () for none."""
-    if silver is None or ISSUES_COL not in silver.columns:  # merge_into a table of other columns (benchmarks)
-        return ()
-    issues = silver.select(F.inline(ISSUES_COL)).groupBy(ISSUE_ATTRIBUTE, ISSUE_REASON).count()
-    return tuple(sorted((r[ISSUE_ATTRIBUTE], r[ISSUE_REASON], int(r["count"])) for r in issues.collect()))
+def issue_counts(path: str) -> tuple[tuple[str, str, int], ...]:
+    """(attribute, reason, values) of the values silver could not normalise, sorted; () for none.
 
+    Read with delta-rs batch by batch, only the rows that have issues: no Spark job, and memory bounded
+    by a batch."""
+    table = open_delta(path)
+    dataset = table.to_pyarrow_dataset() if table is not None else None
+    if dataset is None or ISSUES_COL not in dataset.schema.names:  # a table of other columns (benchmarks)
+        return ()
+    counts: Counter[tuple[str, str]] = Counter()
+    for batch in dataset.to_batches(columns=[ISSUES_COL], filter=pc.field(ISSUES_COL).is_valid()):
+        issues = pc.list_flatten(batch.column(0))
+        pairs = pa.table({ISSUE_ATTRIBUTE: issues.field(ISSUE_ATTRIBUTE), ISSUE_REASON: issues.field(ISSUE_REASON)})
+        for row in pairs.group_by([ISSUE_ATTRIBUTE, ISSUE_REASON]).aggregate([([], "count_all")]).to_pylist():
+            counts[(row[ISSUE_ATTRIBUTE], row[ISSUE_REASON])] += row["count_all"]
+    return tuple(sorted((attribute, reason, n) for (attribute, reason), n in counts.items()))

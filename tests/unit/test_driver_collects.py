@@ -51,7 +51,6 @@ ALLOWED: dict[tuple[str, str, str], tuple[int, str]] = {
     ("jobs/silver.py", "holds_batch", "head"): (1, "delta-rs, head(1): one row at most"),
     ("jobs/silver.py", "seen_batches", "collect"): (1, "the newest batch per source: a row for each"),
     ("jobs/silver.py", "merge_into", "first"): (1, "the last commit's metrics"),
-    ("jobs/silver.py", "issue_counts", "collect"): (1, "counts per attribute and reason"),
     ("jobs/writes.py", "last_writer", "first"): (1, "the last commit's userMetadata"),
     ("ml/baselines.py", "recency_rule", "first"): (1, "one-row average"),
     ("ml/dataset.py", "label_scale", "first"): (1, "one-row sum"),
