@@ -27,6 +27,16 @@ def row_count_from_stats(path: str, version: int) -> int | None:
     return None if counts.null_count else pc.sum(counts).as_py() or 0
 
 
+def row_count(table: deltalake.DeltaTable) -> int:
+    """Rows of the table's loaded version: the log's numRecords per file, else the data files' footers
+    (no Spark job either way)."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    records = actions.column("num_records") if "num_records" in actions.column_names else None
+    if records is not None and records.null_count == 0:
+        return int(pc.sum(records).as_py() or 0)
+    return table.to_pyarrow_dataset().count_rows()
+
+
 def column_max_from_stats(path: str, column: str) -> int | None:
     """The largest value of a numeric column in the table's current version, from its files' statistics in
     the log (no data read, no Spark job); None when the table is absent or empty.

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import deltalake
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -21,7 +23,7 @@ from pyspark.sql import types as T
 
 from jobs.conform import ISSUES_TYPE, conform_source
 from jobs.delta import read_table, stats_only_on, table_version
-from jobs.delta_rs import column_max_from_stats, open_delta, row_count_from_stats
+from jobs.delta_rs import column_max_from_stats, open_delta, row_count
 from jobs.writes import add_columns, compact, create, merge
 from jobs.spark_types import SPARK_TYPES
 from schemas.model import Model
@@ -104,22 +106,21 @@ def newest_batch(spark: SparkSession, path: str) -> int | None:
         return bronze.agg(F.max(BATCH_COL)).first()[0] if bronze is not None else None
 
 
-def holds_batch(path: str, name: str, batch: int) -> bool:
+def holds_batch(silver: pyarrow.dataset.Dataset, name: str, batch: int) -> bool:
     """Whether silver holds a row of the source from this batch or a later one: a delta-rs read of two
     columns, pruned by the files' statistics, that stops at the first such row."""
-    table = open_delta(path)
-    if table is None:
-        return False
     wanted = (pc.field(SOURCE) == name) & (pc.field(BATCH_COL) >= batch)
-    return table.to_pyarrow_dataset().head(1, columns=[BATCH_COL], filter=wanted).num_rows > 0
+    return silver.head(1, columns=[BATCH_COL], filter=wanted).num_rows > 0
 
 
 def pending_sources(spark: SparkSession, lake: Lake, path: str, names: list[str]) -> list[str]:
     """The sources whose newest bronze batch silver does not hold yet: no Spark job when nothing is new."""
+    table = open_delta(path)
+    silver = table.to_pyarrow_dataset() if table is not None else None
     pending = []
     for name in names:
         newest = newest_batch(spark, lake.bronze(name))
-        if newest is not None and not holds_batch(path, name, newest):
+        if newest is not None and (silver is None or not holds_batch(silver, name, newest)):
             pending.append(name)
     return pending
 
@@ -159,22 +160,14 @@ def build_silver(spark: SparkSession, workspace: Workspace, type_name: str, lake
         create_silver_table(spark, path, silver_schema(model, type_name),
                             stats_columns=[c for c in columns if c not in personal])
     if not frames:
-        return SilverResult(type_name, 0, 0, 0, _row_count(spark, path), issue_counts(path))
+        current = open_delta(path)
+        return SilverResult(type_name, 0, 0, 0, row_count(current), issue_counts(current))
     conformed = frames[0]
     for frame in frames[1:]:
         conformed = conformed.unionByName(frame)
     hashed = [c for c in columns if c not in BOOKKEEPING]
     latest = latest_per_record(conformed, hashed).select(*columns)
     return merge_into(spark, latest, path, type_name)
-
-
-def _row_count(spark: SparkSession, path: str) -> int:
-    """Rows of the table's current version from the Delta log's statistics, else counted by Spark."""
-    table = open_delta(path)
-    if table is None:
-        return 0
-    counted = row_count_from_stats(path, table.version())
-    return counted if counted is not None else spark.read.format("delta").load(path).count()
 
 
 def with_issues_column(spark: SparkSession, path: str, existing: DataFrame | None) -> DataFrame | None:
@@ -224,19 +217,18 @@ def merge_into(spark: SparkSession, latest: DataFrame, path: str, table: str) ->
         rows_read=int(metrics.get("numSourceRows", 0)),
         rows_inserted=int(metrics.get("numTargetRowsInserted", 0)),
         rows_updated=int(metrics.get("numTargetRowsUpdated", 0)),
-        rows_total=_row_count(spark, path),
-        issues=issue_counts(path),
+        rows_total=row_count(current := open_delta(path)),
+        issues=issue_counts(current),
     )
 
 
-def issue_counts(path: str) -> tuple[tuple[str, str, int], ...]:
+def issue_counts(table: deltalake.DeltaTable) -> tuple[tuple[str, str, int], ...]:
     """(attribute, reason, values) of the values silver could not normalise, sorted; () for none.
 
     Read with delta-rs batch by batch, only the rows that have issues: no Spark job, and memory bounded
     by a batch."""
-    table = open_delta(path)
-    dataset = table.to_pyarrow_dataset() if table is not None else None
-    if dataset is None or ISSUES_COL not in dataset.schema.names:  # a table of other columns (benchmarks)
+    dataset = table.to_pyarrow_dataset()
+    if ISSUES_COL not in dataset.schema.names:  # a table of other columns (benchmarks)
         return ()
     counts: Counter[tuple[str, str]] = Counter()
     for batch in dataset.to_batches(columns=[ISSUES_COL], filter=pc.field(ISSUES_COL).is_valid()):
